@@ -1,0 +1,27 @@
+/** A Traefik v3 dynamic configuration document (http/tcp/udp sections). */
+export type TraefikConfig = Record<string, unknown>;
+
+export interface DesiredRoute {
+  /** File base name without extension, e.g. `zlh-gameserver-default-mc1`. */
+  name: string;
+  ownerMark: string;
+  config: TraefikConfig;
+}
+
+export interface ObservedRoute {
+  name: string;
+  ownerMark?: string;
+  config: TraefikConfig;
+}
+
+export interface RouteProvider {
+  readonly name: string;
+  /** The route by name, if present. Read-only. */
+  observe(name: string): Promise<ObservedRoute | undefined>;
+  /** Validates and writes the route (atomically where the backend allows). */
+  apply(route: DesiredRoute): Promise<void>;
+  /** Removes the route; a missing one is success. */
+  delete(name: string): Promise<void>;
+  /** Every route carrying an owner mark (for the garbage-collection sweep). */
+  list(): Promise<ObservedRoute[]>;
+}

@@ -34,7 +34,7 @@ export interface ControllerConfig {
   zone?: string;
   workers?: number;
   vmids?: Range;
-  publicPorts?: Range1;
+  publicPorts?: Range;
   agent?: {
     /**
      * host:port of the agent endpoint.
@@ -70,17 +70,17 @@ export interface ControllerConfig {
       directory?: string;
       httpEntryPoint?: string;
       certResolver?: string;
+      /**
+       * IPv4 address of the Traefik edge. Set it in production: DNS names then point at the edge and URLs use public ports. Unset (local mode), names and URLs point at each workload's own address.
+       */
+      edgeAddress?: string;
     };
   };
 }
-export interface Range {
-  from: number;
-  to: number;
-}
 /**
- * Pool of public TCP/UDP ports; each must be declared as a Traefik entryPoint named zlh-<port>.
+ * An inclusive range of integers. vmids default to 100-65535; publicPorts (each declared as a Traefik entryPoint named zlh-<port>) default to 30000-32767.
  */
-export interface Range1 {
+export interface Range {
   from: number;
   to: number;
 }

@@ -1,0 +1,186 @@
+// Wires the engine to the reconciler: informers feed the queue, workers reconcile while this
+// process holds the Lease, agents report to their endpoint, and two sweeps (missed
+// heartbeats, orphans) run beside them. Caches run on standbys too, so failover is quick.
+import { randomBytes } from "node:crypto";
+import { hostname as osHostname } from "node:os";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { AgentReportStore } from "./agent-endpoint/agent-report-store.js";
+import { startAgentEndpoint, type RunningAgentEndpoint } from "./agent-endpoint/agent-endpoint.js";
+import { mintAgentToken } from "./agent-endpoint/agent-token.js";
+import { realClock, type Clock } from "./engine/clock.js";
+import { runWorkers } from "./engine/controller-loop.js";
+import { customResourceInformer } from "./engine/custom-resource-informer.js";
+import type { ResilientInformer } from "./engine/informer.js";
+import { coordinationLeaseClient } from "./engine/lease-client.js";
+import { LeaseElector } from "./engine/lease-elector.js";
+import { WorkQueue } from "./engine/workqueue.js";
+import type { Range } from "./plan/allocation.js";
+import { GROUP, VERSION, kinds, pluralOf, type PlanSettings, type ZlhResource } from "./plan/resource.js";
+import { Allocator } from "./resources/allocator.js";
+import { apiResourceWriter, type ResourceWriter } from "./resources/api-client.js";
+import { apiEventRecorder, type EventRecorder } from "./resources/event-recorder.js";
+import { collectGarbage } from "./resources/garbage-collector.js";
+import { makeReconciler, resourceKey, type Providers } from "./resources/reconciler.js";
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  providers: Providers;
+  settings: PlanSettings;
+  workers: number;
+  vmids: Range;
+  publicPorts: Range;
+  heartbeatSeconds: number;
+  missedHeartbeats: number;
+  agentListen: string;
+  agentSecret: Buffer;
+  logger: Logger;
+  clock?: Clock;
+  identity?: string;
+  lease?: { namespace: string; name: string };
+  gcIntervalMs?: number;
+  resyncMs?: number;
+  /** Test seams: defaults talk to the API through client-node. */
+  writer?: ResourceWriter;
+  events?: EventRecorder;
+}
+
+export interface RunningController {
+  agentUrl: string;
+  queue: WorkQueue;
+  reports: AgentReportStore;
+  informers: Record<"gameservers" | "devenvironments", ResilientInformer<KubernetesObject>>;
+  isLeader(): boolean;
+  /** Resolves once caches are synced and this process leads. */
+  ready: Promise<void>;
+  collectGarbage(): ReturnType<typeof collectGarbage>;
+  close(): Promise<void>;
+}
+
+export async function startController(o: ControllerOptions): Promise<RunningController> {
+  const clock = o.clock ?? realClock;
+  const log = o.logger;
+  const queue = new WorkQueue({ clock });
+  const reports = new AgentReportStore({ clock, onChange: (key) => queue.add(key) });
+  const allocator = new Allocator(o.vmids, o.publicPorts);
+  const informers = {
+    gameservers: customResourceInformer<KubernetesObject>(o.kubeConfig, { group: GROUP, version: VERSION, plural: "gameservers" }, { clock, logger: log, resyncMs: o.resyncMs }),
+    devenvironments: customResourceInformer<KubernetesObject>(o.kubeConfig, { group: GROUP, version: VERSION, plural: "devenvironments" }, { clock, logger: log, resyncMs: o.resyncMs }),
+  };
+  const get = (key: string): ZlhResource | undefined => {
+    const [plural, ns, name] = key.split("/");
+    const inf = informers[plural as keyof typeof informers];
+    // Custom objects arrive as plain JSON (no client-side deserialisation), so the cast holds.
+    return inf && name ? (inf.get(ns, name) as unknown as ZlhResource | undefined) : undefined;
+  };
+  for (const inf of Object.values(informers)) {
+    const enqueue = (o: KubernetesObject) => {
+      const r = o as unknown as ZlhResource;
+      const key = resourceKey(r);
+      allocator.observe(key, r.status);
+      queue.add(key);
+    };
+    inf.on("add", enqueue);
+    inf.on("update", enqueue);
+    inf.on("delete", (o) => queue.add(resourceKey(o as unknown as ZlhResource)));
+  }
+
+  const endpoint: RunningAgentEndpoint = await startAgentEndpoint({
+    listen: o.agentListen,
+    secret: o.agentSecret,
+    lookup: (plural, ns, name) => get(`${plural}/${ns}/${name}`),
+    reports,
+    clock,
+    logger: log,
+    heartbeatSeconds: o.heartbeatSeconds,
+  });
+
+  const reconcile = makeReconciler({
+    get,
+    writer: o.writer ?? apiResourceWriter(o.kubeConfig),
+    providers: o.providers,
+    allocator,
+    reports,
+    agentToken: (r) => mintAgentToken(o.agentSecret, { plural: pluralOf(r.kind), namespace: r.metadata.namespace ?? "default", name: r.metadata.name, uid: r.metadata.uid ?? "" }),
+    agentUrl: endpoint.url,
+    heartbeatSeconds: o.heartbeatSeconds,
+    missedHeartbeats: o.missedHeartbeats,
+    settings: o.settings,
+    clock,
+    events: o.events ?? apiEventRecorder(o.kubeConfig, log, () => new Date(clock.now())),
+    logger: log,
+  });
+
+  const stop = new AbortController();
+  await Promise.all(Object.values(informers).map((i) => i.start()));
+
+  const ownerExists = (owner: { kind: ZlhResource["kind"]; namespace: string; name: string; uid: string }) =>
+    get(`${kinds[owner.kind].plural}/${owner.namespace}/${owner.name}`)?.metadata.uid === owner.uid;
+  const gc = () => collectGarbage(o.providers, ownerExists, log);
+
+  let leading = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const elector = new LeaseElector({
+    client: coordinationLeaseClient(o.kubeConfig),
+    namespace: o.lease?.namespace ?? "default",
+    name: o.lease?.name ?? "zlh-controller",
+    identity: o.identity ?? `${osHostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    clock,
+    logger: log,
+    releaseOnCancel: true,
+    callbacks: {
+      onStartedLeading: async (signal) => {
+        leading = true;
+        log.info({}, "leading");
+        for (const inf of Object.values(informers)) for (const r of inf.list()) queue.add(resourceKey(r as unknown as ZlhResource));
+        const sweeps = startSweeps(signal);
+        markReady();
+        await runWorkers({ queue, workers: o.workers, reconcile: (key) => reconcile(key), logger: log, signal, clock });
+        sweeps();
+      },
+      onStoppedLeading: () => {
+        leading = false;
+        log.warn({}, "leadership lost");
+      },
+    },
+  });
+  const electing = elector.run(stop.signal).catch((err: unknown) => log.error({ err: String(err) }, "leader election failed"));
+
+  // Missed heartbeats produce no event of their own: look for readiness changes every beat.
+  function startSweeps(signal: AbortSignal): () => void {
+    const lastReady = new Map<string, string>();
+    const beat = setInterval(() => {
+      const now = clock.now();
+      for (const key of reports.keys()) {
+        const status = reports.agentReady(key, now, o.heartbeatSeconds, o.missedHeartbeats).status;
+        if (lastReady.has(key) && lastReady.get(key) !== status) queue.add(key);
+        lastReady.set(key, status);
+      }
+    }, o.heartbeatSeconds * 1000);
+    const sweep = setInterval(() => void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed")), o.gcIntervalMs ?? 10 * 60_000);
+    void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed"));
+    const clear = () => {
+      clearInterval(beat);
+      clearInterval(sweep);
+    };
+    signal.addEventListener("abort", clear, { once: true });
+    return clear;
+  }
+
+  return {
+    agentUrl: endpoint.url,
+    queue,
+    reports,
+    informers,
+    isLeader: () => leading,
+    ready,
+    collectGarbage: gc,
+    async close() {
+      stop.abort();
+      await electing;
+      await Promise.all(Object.values(informers).map((i) => i.stop()));
+      await endpoint.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { describe, it, expect } from "vitest";
+import { desiredRoute, routeName } from "../../src/plan/routes.js";
+import { wantedPorts } from "../../src/plan/resource.js";
+import { devEnv, edge, gameServer, settings } from "./fixtures.js";
+
+describe("desiredRoute", () => {
+  it("names the file zlh-<kind>-<ns>-<name>", () => {
+    expect(routeName(gameServer())).toBe("zlh-gameserver-default-mc1");
+    expect(routeName(devEnv())).toBe("zlh-devenvironment-team-a-dev1");
+  });
+
+  it("routes each game port through its own entryPoint with a catch-all HostSNI (plain TCP has no host name)", () => {
+    const ports = [
+      { name: "game", port: 25565, protocol: "tcp" as const, publicPort: 30001 },
+      { name: "voice", port: 24454, protocol: "udp" as const, publicPort: 30002 },
+    ];
+    const route = desiredRoute(gameServer(), { vmid: 100, ip: "127.77.0.100", ports }, settings)!;
+    expect(route.config).toEqual({
+      tcp: {
+        routers: { "zlh-gameserver-default-mc1-game": { entryPoints: ["zlh-30001"], rule: "HostSNI(`*`)", service: "zlh-gameserver-default-mc1-game" } },
+        services: { "zlh-gameserver-default-mc1-game": { loadBalancer: { servers: [{ address: "127.77.0.100:25565" }] } } },
+      },
+      udp: {
+        routers: { "zlh-gameserver-default-mc1-voice": { entryPoints: ["zlh-30002"], service: "zlh-gameserver-default-mc1-voice" } },
+        services: { "zlh-gameserver-default-mc1-voice": { loadBalancer: { servers: [{ address: "127.77.0.100:24454" }] } } },
+      },
+    });
+  });
+
+  it("routes a dev environment's code-server and exposed ports by Host() with TLS", () => {
+    const r = devEnv();
+    const route = desiredRoute(r, { vmid: 104, ip: "10.0.0.4", ports: wantedPorts(r) }, edge)!;
+    const http = route.config.http as { routers: Record<string, { rule: string; tls: unknown }>; services: Record<string, unknown> };
+    expect(Object.values(http.routers).map((x) => x.rule)).toEqual(["Host(`dev-104.games.example.com`)", "Host(`dev-104-8080.games.example.com`)"]);
+    expect(http.routers["zlh-devenvironment-team-a-dev1-code-server"]!.tls).toEqual({ certResolver: "le" });
+    expect(http.services["zlh-devenvironment-team-a-dev1-port-8080"]).toEqual({ loadBalancer: { servers: [{ url: "http://10.0.0.4:8080" }] } });
+  });
+
+  it("writes no file for a resource that publishes nothing", () => {
+    const r = devEnv({ codeServer: { enabled: false }, ports: [] });
+    expect(desiredRoute(r, { vmid: 104, ip: "10.0.0.4", ports: wantedPorts(r) }, settings)).toBeUndefined();
+  });
+});

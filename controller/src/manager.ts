@@ -145,7 +145,13 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       },
     },
   });
-  const electing = elector.run(stop.signal).catch((err: unknown) => log.error({ err: String(err) }, "leader election failed"));
+  // run() returns when leadership ends and does not campaign again (like client-go): campaign again.
+  const electing = (async () => {
+    while (!stop.signal.aborted) {
+      await elector.run(stop.signal).catch((err: unknown) => log.error({ err: String(err) }, "leader election failed"));
+      if (!stop.signal.aborted) await clock.sleep(1000, stop.signal);
+    }
+  })();
 
   // Missed heartbeats produce no event of their own: look for readiness changes every beat.
   function startSweeps(signal: AbortSignal): () => void {

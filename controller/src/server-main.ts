@@ -1,0 +1,82 @@
+// `zlh server`: the embedded API server, the controller and the providers chosen by the
+// config, in one process. The controller still talks to the API over HTTP through
+// client-node, exactly as it would to a Kubernetes cluster.
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { pino, type Logger } from "pino";
+import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
+import { startApiServer } from "./api/server.js";
+import { loadConfig, type ResolvedConfig } from "./config.js";
+import { startController } from "./manager.js";
+import { FileDnsProvider } from "./providers/dns/file.js";
+import { MemoryDnsProvider } from "./providers/dns/memory.js";
+import { MemoryRouteProvider } from "./providers/routing/memory.js";
+import { TraefikFileRouteProvider } from "./providers/routing/traefik-file.js";
+import { LocalWorkloadProvider, defaultAgentCommand } from "./providers/workload/local.js";
+import { MemoryWorkloadProvider } from "./providers/workload/memory.js";
+import type { Providers } from "./resources/reconciler.js";
+
+export interface ServerOptions {
+  dataDir: string;
+  listen: string;
+  configPath?: string;
+  logLevel?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+export function buildProviders(c: ResolvedConfig, logger: Logger): Providers {
+  return {
+    workload: c.workload.type === "memory"
+      ? new MemoryWorkloadProvider()
+      : new LocalWorkloadProvider({ root: c.workload.root, agentCommand: defaultAgentCommand(), logger: logger.child({ provider: "workload-local" }) }),
+    dns: c.dns.type === "memory"
+      ? new MemoryDnsProvider()
+      : new FileDnsProvider({ path: c.dns.path, zone: c.settings.zone, logger: logger.child({ provider: "dns-file" }) }),
+    routing: c.routing.type === "memory"
+      ? new MemoryRouteProvider()
+      : new TraefikFileRouteProvider({ directory: c.routing.directory, logger: logger.child({ provider: "routing-traefik-file" }) }),
+  };
+}
+
+export async function runServer(opts: ServerOptions): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logger = opts.logger ?? pino({ level: opts.logLevel ?? "info", redact: ["token", "*.token", "authorization", "*.authorization"] });
+  const config = loadConfig(opts.configPath, dataDir);
+  const api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
+  const kc = new KubeConfig();
+  kc.loadFromFile(api.kubeconfigPath);
+  try {
+    const controller = await startController({
+      kubeConfig: kc,
+      providers: buildProviders(config, logger),
+      settings: config.settings,
+      workers: config.workers,
+      vmids: config.vmids,
+      publicPorts: config.publicPorts,
+      heartbeatSeconds: config.agent.heartbeatSeconds,
+      missedHeartbeats: config.agent.missedHeartbeats,
+      agentListen: config.agent.listen,
+      agentSecret: loadOrCreateAgentSecret(join(dataDir, "agent.secret")),
+      logger: logger.child({ component: "controller" }),
+    });
+    return {
+      url: api.url,
+      kubeconfigPath: api.kubeconfigPath,
+      async close() {
+        await controller.close();
+        await api.close();
+      },
+    };
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
+}

@@ -1,0 +1,62 @@
+// The names a user may type for our two kinds, and the REST coordinates each resolves to.
+import { CliError } from "./cli-error.js";
+
+export const GROUP = "zerolaghub.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export type KindName = "GameServer" | "DevEnvironment";
+
+export interface KindInfo {
+  kind: KindName;
+  plural: "gameservers" | "devenvironments";
+  singular: "gameserver" | "devenvironment";
+  shortName: "gs" | "dev";
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: "GameServer", plural: "gameservers", singular: "gameserver", shortName: "gs" },
+  { kind: "DevEnvironment", plural: "devenvironments", singular: "devenvironment", shortName: "dev" },
+];
+
+export function kindInfo(kind: KindName): KindInfo {
+  return KINDS.find((k) => k.kind === kind)!;
+}
+
+function lookup(word: string): KindInfo | undefined {
+  // Like kubectl, a fully qualified `gameservers.zerolaghub.dev` is accepted too.
+  const bare = word.toLowerCase().replace(new RegExp(`\\.${GROUP.replace(/\./g, "\\.")}$`), "");
+  return KINDS.find((k) => bare === k.plural || bare === k.singular || bare === k.shortName || bare === k.kind.toLowerCase());
+}
+
+/**
+ * Resolves `gs`, `gameservers,dev` or `all` to kinds, in the order given and without
+ * repeats. Unknown words are an error naming every accepted spelling.
+ */
+export function resolveKinds(arg: string): KindInfo[] {
+  const out: KindInfo[] = [];
+  const words = arg.split(",").map((w) => w.trim());
+  for (const word of words) {
+    const found = word.toLowerCase() === "all" ? [...KINDS] : [lookup(word)];
+    if (word === "" || found[0] === undefined) {
+      throw new CliError(
+        "InvalidArgument",
+        `unknown resource type "${word}": use gameserver(s), gs, devenvironment(s), dev or all`,
+      );
+    }
+    for (const k of found) if (k && !out.includes(k)) out.push(k);
+  }
+  return out;
+}
+
+/** `gameserver.zerolaghub.dev/mc1`: how kubectl names one object in its output. */
+export function resourceRef(kind: KindName, name: string): string {
+  return `${kindInfo(kind).singular}.${GROUP}/${name}`;
+}
+
+/** Path a Watch needs: namespaced, or every namespace when `namespace` is undefined. */
+export function collectionPath(info: KindInfo, namespace: string | undefined): string {
+  return namespace === undefined
+    ? `/apis/${GROUP}/${VERSION}/${info.plural}`
+    : `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`;
+}

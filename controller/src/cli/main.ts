@@ -1,0 +1,128 @@
+// The `zlh` command line: argument parsing and wiring only; each command lives in its own file.
+import { Command, CommanderError, Option } from "commander";
+import { realClock } from "../engine/clock.js";
+import { applyCommand } from "./apply.js";
+import { isCliError } from "./cli-error.js";
+import { printBlock, type CliIO } from "./cli-io.js";
+import { DEFAULT_DATA_DIR } from "./connection.js";
+import { deleteCommand } from "./delete.js";
+import { describeCommand } from "./describe.js";
+import { getCommand } from "./get.js";
+import { serverCommand } from "./server.js";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <path>", "kubeconfig to use (default: $ZLH_KUBECONFIG, else <data-dir>/kubeconfig)")
+    .option("--data-dir <dir>", "data directory of the local zlh server", DEFAULT_DATA_DIR)
+    .option("-n, --namespace <ns>", "namespace (default: the kubeconfig context's, else default)");
+}
+
+/** Builds the program; `run` receives each command's exit code. */
+export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): Command {
+  const program = new Command("zlh")
+    .description("Declarative control plane for game servers and dev environments")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => printBlock(io.out, s), writeErr: (s) => printBlock(io.err, s) })
+    .exitOverride();
+
+  program
+    .command("server")
+    .description("run the embedded API server and controller until Ctrl-C")
+    .option("--data-dir <dir>", "where the database, kubeconfig and tokens live", DEFAULT_DATA_DIR)
+    .option("--listen <host:port>", "API server address", "127.0.0.1:7443")
+    .option("--config <file>", "controller config (YAML)")
+    .option("--log-level <level>", "pino log level", "info")
+    .action((o) => run(serverCommand(io, { dataDir: o.dataDir, listen: o.listen, config: o.config, logLevel: o.logLevel })));
+
+  withConnection(program.command("apply"))
+    .description("create or update resources from YAML/JSON files; nothing is applied if any document is invalid")
+    .requiredOption("-f, --filename <path>", "file or directory (repeatable)", collect)
+    .option("-R, --recursive", "descend into subdirectories of -f directories")
+    .option("--dry-run", "validate and show what would change, change nothing")
+    .option("--wait", "wait until every resource is Running")
+    .option("--timeout <duration>", "how long --wait waits", "5m")
+    .action((o) => run(applyCommand(io, o)));
+
+  withConnection(program.command("get"))
+    .description("list resources: KIND is gameserver(s)/gs, devenvironment(s)/dev, all, or a comma list")
+    .argument("<kind>", "resource kind(s)")
+    .argument("[name]", "one object")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["wide", "yaml", "json", "name"]))
+    .option("-w, --watch", "after listing, print a row per change until Ctrl-C")
+    .option("-A, --all-namespaces", "list across all namespaces")
+    .action((kind: string, name: string | undefined, o) => run(getCommand(io, kind, name, o)));
+
+  withConnection(program.command("describe"))
+    .description("show one resource in detail, with its conditions and events")
+    .argument("<kind>", "gameserver or devenvironment")
+    .argument("<names...>", "object name(s)")
+    .action((kind: string, names: string[], o) => run(describeCommand(io, kind, names, o)));
+
+  withConnection(program.command("delete"))
+    .description("delete resources by KIND NAME… or from files")
+    .argument("[args...]", "KIND NAME…")
+    .option("-f, --filename <path>", "file or directory (repeatable)", collect)
+    .option("-R, --recursive", "descend into subdirectories of -f directories")
+    .option("--wait", "wait until each object is gone")
+    .option("--timeout <duration>", "how long --wait waits", "5m")
+    .option("--ignore-not-found", "a missing object is not an error")
+    .action((args: string[], o) => run(deleteCommand(io, args, o)));
+
+  return program;
+}
+
+/** Runs `argv` (without node and script) and returns the exit code; never calls process.exit. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let pending: Promise<number> | undefined;
+  const program = buildProgram(io, (p) => {
+    pending = p;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    if (!pending) {
+      // `zlh` alone: show help, as a usage error.
+      program.outputHelp({ error: true });
+      return 1;
+    }
+    return await pending;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (isCliError(e)) {
+      printBlock(io.err, `error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** Entry point for bin/zlh.mjs: real streams, real clock, Ctrl-C aborts the running command. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    // A second Ctrl-C means "stop now", even if a graceful close hangs.
+    if (++interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const io: CliIO = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+    clock: realClock,
+    signal: controller.signal,
+  };
+  try {
+    process.exitCode = await runCli(argv, io);
+  } catch (e) {
+    process.stderr.write(`zlh: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+}

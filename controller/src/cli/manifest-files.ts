@@ -1,0 +1,70 @@
+// Which files an `-f` argument names, and reading them with a size cap so a huge or
+// hostile file is refused before the YAML parser ever sees it.
+import { readdirSync, readFileSync, statSync, type Stats } from "node:fs";
+import { extname, join } from "node:path";
+import type { ManifestError } from "./manifest-error.js";
+
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+const EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+
+export interface ManifestFiles {
+  files: string[];
+  errors: ManifestError[];
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function walk(dir: string, recursive: boolean, into: string[]): void {
+  // Sorted so a directory applies in the same order on every machine.
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    // Symlinked directories are not followed: a link loop must not hang `-R`.
+    if (entry.isDirectory()) {
+      if (recursive) walk(path, recursive, into);
+    } else if (EXTENSIONS.has(extname(entry.name).toLowerCase()) && statOrUndefined(path)?.isFile()) {
+      into.push(path);
+    }
+  }
+}
+
+/** Expands each `-f` argument: a file is taken as is, a directory yields its manifests sorted by name. */
+export function collectManifestFiles(paths: readonly string[], recursive: boolean): ManifestFiles {
+  const files: string[] = [];
+  const errors: ManifestError[] = [];
+  for (const path of paths) {
+    const st = statOrUndefined(path);
+    if (!st) {
+      errors.push({ reason: "FileNotFound", file: path, message: "no such file or directory" });
+    } else if (st.isDirectory()) {
+      walk(path, recursive, files);
+    } else if (!EXTENSIONS.has(extname(path).toLowerCase())) {
+      errors.push({ reason: "UnsupportedFile", file: path, message: "unsupported file type (expected .yaml, .yml or .json)" });
+    } else {
+      files.push(path);
+    }
+  }
+  return { files: [...new Set(files)], errors };
+}
+
+function tooLarge(file: string, bytes: number): ManifestError {
+  const mib = (bytes / (1024 * 1024)).toFixed(1);
+  return { reason: "FileTooLarge", file, message: `file is ${mib} MiB, over the ${MAX_MANIFEST_BYTES / (1024 * 1024)} MiB limit for a manifest` };
+}
+
+/** Reads a manifest as UTF-8, refusing files over the cap without reading them. */
+export function readManifestFile(file: string): { text: string } | { error: ManifestError } {
+  const st = statOrUndefined(file);
+  if (!st) return { error: { reason: "FileNotFound", file, message: "no such file or directory" } };
+  if (st.size > MAX_MANIFEST_BYTES) return { error: tooLarge(file, st.size) };
+  const buf = readFileSync(file);
+  // The file may have grown between stat and read.
+  if (buf.length > MAX_MANIFEST_BYTES) return { error: tooLarge(file, buf.length) };
+  return { text: buf.toString("utf8") };
+}

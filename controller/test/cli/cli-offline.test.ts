@@ -1,0 +1,98 @@
+// The CLI's behaviour when there is no server to talk to, through runCli and the real launcher.
+import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
+import { captureIO, gameServerYaml, tempDir } from "./fixtures.js";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+/** A port on 127.0.0.1 that was free a moment ago and has nothing listening now. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function kubeconfigFor(server: string): string {
+  return tmp.write(
+    "kubeconfig",
+    `apiVersion: v1
+kind: Config
+clusters: [{name: zlh, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+users: [{name: admin, user: {token: secret-token}}]
+contexts: [{name: zlh, context: {cluster: zlh, user: admin, namespace: team-a}}]
+current-context: zlh
+`,
+  );
+}
+
+describe("zlh without a server", () => {
+  it("says in one line where it looked for a kubeconfig and how to start a server", async () => {
+    const io = captureIO();
+    const code = await runCli(["get", "gs", "--data-dir", join(tmp.dir, "nowhere")], io);
+    expect(code).toBe(1);
+    expect(io.stderr).toEqual([`error: no zlh server at ${join(tmp.dir, "nowhere", "kubeconfig")} (no kubeconfig there): start one with \`npm start\` (or \`zlh server\`)`]);
+  });
+
+  it("uses $ZLH_KUBECONFIG when no --kubeconfig is given", async () => {
+    const io = captureIO({ env: { ZLH_KUBECONFIG: join(tmp.dir, "from-env") } });
+    expect(await runCli(["describe", "gs", "mc1"], io)).toBe(1);
+    expect(io.stderr[0]).toContain(`no zlh server at ${join(tmp.dir, "from-env")} (no kubeconfig there)`);
+  });
+
+  it("names the server URL when nothing listens there", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const io = captureIO();
+    const code = await runCli(["get", "all", "--kubeconfig", kubeconfigFor(url)], io);
+    expect(code).toBe(1);
+    expect(io.stderr).toEqual([`error: no zlh server at ${url}: start one with \`npm start\` (or \`zlh server\`)`]);
+  });
+
+  it("validates manifests before looking for a server, and applies nothing when one is bad", async () => {
+    const f = tmp.write("bad.yaml", gameServerYaml("Bad_Name"));
+    const io = captureIO();
+    const code = await runCli(["apply", "-f", f, "--data-dir", join(tmp.dir, "nowhere")], io);
+    expect(code).toBe(1);
+    expect(io.stderr).toEqual([expect.stringMatching(/bad\.yaml:4:3 \(document 1, GameServer "Bad_Name"\): \.metadata\.name: must be a DNS-1123 label/), "nothing applied: 1 error"]);
+    expect(io.stdout).toEqual([]);
+  });
+
+  it("rejects an unknown kind and an unknown output format", async () => {
+    const io = captureIO();
+    expect(await runCli(["get", "pods", "--kubeconfig", kubeconfigFor("http://127.0.0.1:1")], io)).toBe(1);
+    expect(io.stderr[0]).toBe('error: unknown resource type "pods": use gameserver(s), gs, devenvironment(s), dev or all');
+    const io2 = captureIO();
+    expect(await runCli(["get", "gs", "-o", "xml"], io2)).toBe(1);
+    expect(io2.stderr.join("\n")).toContain("Allowed choices are wide, yaml, json, name");
+  });
+
+  it("rejects a bad --timeout before doing anything", async () => {
+    const f = tmp.write("ok.yaml", gameServerYaml("mc1"));
+    const io = captureIO();
+    expect(await runCli(["apply", "-f", f, "--wait", "--timeout", "soon"], io)).toBe(1);
+    expect(io.stderr).toEqual(['error: --timeout: "soon" is not a duration (examples: 30s, 5m, 1h30m)']);
+  });
+
+  it("prints help with exit 0", async () => {
+    const io = captureIO();
+    expect(await runCli(["--help"], io)).toBe(0);
+    expect(io.stdout.join("\n")).toMatch(/Usage: zlh .*\n[\s\S]*apply[\s\S]*describe/);
+  });
+
+  it("the launcher runs the TypeScript CLI and exits 1 with one line and no stack trace", () => {
+    const r = spawnSync(process.execPath, [join(repo, "bin/zlh.mjs"), "get", "gs", "--kubeconfig", join(tmp.dir, "missing")], { encoding: "utf8", cwd: tmp.dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: no zlh server at ${join(tmp.dir, "missing")} (no kubeconfig there): start one with \`npm start\` (or \`zlh server\`)\n`);
+    expect(r.stdout).toBe("");
+  });
+});

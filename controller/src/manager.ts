@@ -18,7 +18,7 @@ import { WorkQueue } from "./engine/workqueue.js";
 import type { Range } from "./plan/allocation.js";
 import { GROUP, VERSION, kinds, pluralOf, type PlanSettings, type ZlhResource } from "./plan/resource.js";
 import { Allocator } from "./resources/allocator.js";
-import { apiResourceWriter, type ResourceWriter } from "./resources/api-client.js";
+import { apiResourceWriter, httpStatusOf, type ResourceWriter } from "./resources/api-client.js";
 import { apiEventRecorder, type EventRecorder } from "./resources/event-recorder.js";
 import { collectGarbage } from "./resources/garbage-collector.js";
 import { makeReconciler, resourceKey, type Providers } from "./resources/reconciler.js";
@@ -111,6 +111,20 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     logger: log,
   });
 
+  // 409 means the store holds a newer version than our cache; its watch event is on the
+  // way and will enqueue the key again, so this is not an error worth a backoff.
+  const reconcileQuietly = async (key: string) => {
+    try {
+      return await reconcile(key);
+    } catch (err) {
+      if (httpStatusOf(err) === 409) {
+        log.debug({ key }, "conflict; waiting for the newer version");
+        return {};
+      }
+      throw err;
+    }
+  };
+
   const stop = new AbortController();
   await Promise.all(Object.values(informers).map((i) => i.start()));
 
@@ -136,7 +150,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         for (const inf of Object.values(informers)) for (const r of inf.list()) queue.add(resourceKey(r as unknown as ZlhResource));
         const sweeps = startSweeps(signal);
         markReady();
-        await runWorkers({ queue, workers: o.workers, reconcile: (key) => reconcile(key), logger: log, signal, clock });
+        await runWorkers({ queue, workers: o.workers, reconcile: reconcileQuietly, logger: log, signal, clock });
         sweeps();
       },
       onStoppedLeading: () => {

@@ -20,12 +20,34 @@ export function apiResourceWriter(kc: KubeConfig): ResourceWriter {
   });
   return {
     async replace(obj) {
-      return (await api.replaceNamespacedCustomObject({ ...target(obj), body: obj })) as ZlhResource;
+      return (await api.replaceNamespacedCustomObject({ ...target(obj), body: obj }).catch(rethrow)) as ZlhResource;
     },
     async replaceStatus(obj, status) {
-      return (await api.replaceNamespacedCustomObjectStatus({ ...target(obj), body: { ...obj, status } })) as ZlhResource;
+      return (await api.replaceNamespacedCustomObjectStatus({ ...target(obj), body: { ...obj, status } }).catch(rethrow)) as ZlhResource;
     },
   };
+}
+
+/** An API failure reduced to what matters: status code, Status reason and message. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(readonly code: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+// client-node's ApiException message embeds the whole response (headers included):
+// too noisy for logs, and callers only need the code and the Status.
+function rethrow(err: unknown): never {
+  const code = httpStatusOf(err);
+  if (code === undefined) throw err;
+  let status: { reason?: string; message?: string } = {};
+  try {
+    status = JSON.parse(String((err as { body?: unknown }).body ?? "{}")) as typeof status;
+  } catch {
+    // not a Status body
+  }
+  throw new ApiError(code, status.reason ?? "Unknown", status.message ?? `HTTP ${code}`);
 }
 
 /** client-node's ApiException carries the HTTP status as `code`. */

@@ -1,7 +1,7 @@
 // `zlh server`: the embedded API server, the controller and the providers chosen by the
 // config, in one process. The controller still talks to the API over HTTP through
 // client-node, exactly as it would to a Kubernetes cluster.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
@@ -45,6 +45,33 @@ export function buildProviders(c: ResolvedConfig, logger: Logger): Providers {
   };
 }
 
+type ControllerOptionsWithoutListen = Omit<Parameters<typeof startController>[0], "agentListen">;
+
+/**
+ * Agents outlive the server and keep the endpoint URL they were started with, so a
+ * restarted server binds the same agent port again when the config leaves it to chance.
+ */
+async function startControllerReusingAgentPort(dataDir: string, config: ResolvedConfig, logger: Logger, o: ControllerOptionsWithoutListen) {
+  const record = join(dataDir, "agent-endpoint.json");
+  let previous: string | undefined;
+  try {
+    previous = (JSON.parse(readFileSync(record, "utf8")) as { listen?: string }).listen;
+  } catch {
+    // first start
+  }
+  const wanted = config.agent.listen.endsWith(":0") && previous ? previous : config.agent.listen;
+  let controller;
+  try {
+    controller = await startController({ ...o, agentListen: wanted });
+  } catch (err) {
+    if (wanted === config.agent.listen || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    logger.warn({ listen: wanted }, "previous agent port is taken; running agents reconnect only after their workloads restart");
+    controller = await startController({ ...o, agentListen: config.agent.listen });
+  }
+  writeFileSync(record, JSON.stringify({ listen: new URL(controller.agentUrl).host }) + "\n");
+  return controller;
+}
+
 export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -54,7 +81,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
   try {
-    const controller = await startController({
+    const controller = await startControllerReusingAgentPort(dataDir, config, logger, {
       kubeConfig: kc,
       providers: buildProviders(config, logger),
       settings: config.settings,
@@ -63,7 +90,6 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       publicPorts: config.publicPorts,
       heartbeatSeconds: config.agent.heartbeatSeconds,
       missedHeartbeats: config.agent.missedHeartbeats,
-      agentListen: config.agent.listen,
       agentSecret: loadOrCreateAgentSecret(join(dataDir, "agent.secret")),
       logger: logger.child({ component: "controller" }),
     });

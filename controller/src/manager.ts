@@ -117,10 +117,14 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     try {
       return await reconcile(key);
     } catch (err) {
-      if (httpStatusOf(err) === 409) {
+      const code = httpStatusOf(err);
+      if (code === 409) {
         log.debug({ key }, "conflict; waiting for the newer version");
         return {};
       }
+      // The object is gone (e.g. our finalizer removal already deleted it): its DELETED
+      // event is on the way and there is nothing left to do for it.
+      if (code === 404) return {};
       throw err;
     }
   };

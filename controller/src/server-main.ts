@@ -80,6 +80,8 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
+  // In-process loopback: plain HTTP is ~3x the write throughput of the TLS context kubectl needs.
+  kc.setCurrentContext("zlh-http");
   try {
     const controller = await startControllerReusingAgentPort(dataDir, config, logger, {
       kubeConfig: kc,

@@ -51,7 +51,7 @@ export interface CapturedIO extends CliIO {
   abort(): void;
 }
 
-/** An IO that records lines; `clock` defaults to a real one for tests that hit a server. */
+/** An IO that records lines; `clock` defaults to a FakeClock: pass realClock for waits against a live server. */
 export function captureIO(opts: { env?: NodeJS.ProcessEnv; clock?: CliIO["clock"] } = {}): CapturedIO {
   const controller = new AbortController();
   const stdout: string[] = [];

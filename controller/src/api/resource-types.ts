@@ -1,0 +1,130 @@
+// The kinds this API serves and everything that differs between them: URL coordinates,
+// discovery data, how a body is checked, which fields a fieldSelector may name, and the
+// columns `kubectl get` shows.
+import { validateDocument, type FieldError } from "../../../schemas/validate.js";
+import type { NameRule } from "./names.js";
+import { eventShapeErrors, leaseShapeErrors } from "./shape-checks.js";
+
+export interface TableColumn {
+  name: string;
+  type: "string" | "integer" | "date";
+  /** Dotted path with optional `[n]` indices, e.g. `.status.endpoints[0].host`. */
+  path: string;
+  description: string;
+}
+
+export interface ResourceType {
+  /** "" for the core group. */
+  group: string;
+  version: string;
+  apiVersion: string;
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  categories: string[];
+  /** Key of the collection in the store. */
+  storeKey: string;
+  /** spec/status split: a `/status` subresource, status preserved by main writes, generation tracking. */
+  statusSubresource: boolean;
+  nameRule: NameRule;
+  validate(object: unknown): FieldError[];
+  /** Fields a fieldSelector may use besides metadata.name and metadata.namespace. */
+  selectableFields: readonly string[];
+  /** Oldest objects beyond this count per namespace are pruned after each create. */
+  maxPerNamespace?: number;
+  columns: readonly TableColumn[];
+}
+
+const VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"];
+export const RESOURCE_VERBS: readonly string[] = VERBS;
+export const STATUS_VERBS: readonly string[] = ["get", "patch", "update"];
+
+const zlhColumns: TableColumn[] = [
+  { name: "Phase", type: "string", path: ".status.phase", description: "Lifecycle phase reported by the controller" },
+  { name: "VMID", type: "integer", path: ".status.vmid", description: "Workload id" },
+  { name: "Host", type: "string", path: ".status.endpoints[0].host", description: "First public endpoint" },
+];
+
+function zlhKind(kind: "GameServer" | "DevEnvironment", plural: string, shortName: string): ResourceType {
+  return {
+    group: "zerolaghub.dev",
+    version: "v1alpha1",
+    apiVersion: "zerolaghub.dev/v1alpha1",
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    shortNames: [shortName],
+    categories: ["zlh"],
+    storeKey: `${plural}.zerolaghub.dev`,
+    statusSubresource: true,
+    nameRule: "label",
+    validate: (object) => validateDocument(kind, object),
+    selectableFields: [],
+    columns: zlhColumns,
+  };
+}
+
+export const gameServers = zlhKind("GameServer", "gameservers", "gs");
+export const devEnvironments = zlhKind("DevEnvironment", "devenvironments", "dev");
+
+export const leases: ResourceType = {
+  group: "coordination.k8s.io",
+  version: "v1",
+  apiVersion: "coordination.k8s.io/v1",
+  kind: "Lease",
+  listKind: "LeaseList",
+  plural: "leases",
+  singular: "lease",
+  shortNames: [],
+  categories: [],
+  storeKey: "leases.coordination.k8s.io",
+  statusSubresource: false,
+  nameRule: "subdomain",
+  validate: leaseShapeErrors,
+  selectableFields: [],
+  columns: [{ name: "Holder", type: "string", path: ".spec.holderIdentity", description: "Current holder" }],
+};
+
+export const events: ResourceType = {
+  group: "",
+  version: "v1",
+  apiVersion: "v1",
+  kind: "Event",
+  listKind: "EventList",
+  plural: "events",
+  singular: "event",
+  shortNames: ["ev"],
+  categories: [],
+  storeKey: "events",
+  statusSubresource: false,
+  nameRule: "subdomain",
+  validate: eventShapeErrors,
+  selectableFields: [
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "type",
+    "source",
+  ],
+  maxPerNamespace: 1000,
+  columns: [
+    { name: "Type", type: "string", path: ".type", description: "Normal or Warning" },
+    { name: "Reason", type: "string", path: ".reason", description: "Short machine-readable reason" },
+    { name: "Object", type: "string", path: ".involvedObject.name", description: "Object the event is about" },
+    { name: "Message", type: "string", path: ".message", description: "What happened" },
+  ],
+};
+
+export const allResourceTypes: readonly ResourceType[] = [gameServers, devEnvironments, leases, events];
+
+export function findResourceType(group: string, version: string, plural: string): ResourceType | undefined {
+  return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);
+}

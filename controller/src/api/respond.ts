@@ -1,0 +1,36 @@
+// Writing responses: every body is JSON with Content-Type application/json (client-node
+// refuses to parse a body without it), every error a metav1.Status.
+import type { ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { StoreError } from "../store/store.js";
+import { SelectorError } from "../store/label-selector.js";
+import { ApiError, apiErrors } from "./api-error.js";
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Maps any thrown value to a Status: ApiError as is, store/selector errors by reason, the rest 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof SelectorError) return apiErrors.badRequest(err.message);
+  if (err instanceof StoreError) {
+    const code = err.reason === "NotFound" ? 404 : 409;
+    return new ApiError(code, err.reason, err.message);
+  }
+  return apiErrors.internal("internal error");
+}
+
+export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
+  const apiError = toApiError(err);
+  if (apiError.code >= 500) logger.error({ err }, "request failed");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // An oversized body may still be arriving: close instead of reading the rest.
+  if (apiError.code === 413) res.setHeader("Connection", "close");
+  sendJson(res, apiError.code, apiError.toStatus());
+}

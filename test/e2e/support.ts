@@ -1,7 +1,7 @@
 // Shared pieces of the end-to-end tests: waiting on real state, and finding the agent
 // processes a data directory started (by their ZLH_ROOT), so a test can count them and
 // never leaves one behind.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { ZlhResource } from "../../controller/src/plan/resource.js";
 
@@ -20,7 +20,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** PIDs of processes whose environment has ZLH_ROOT under `dir` (agents and the servers they run). */
+/** Live processes of workloads under `dir`: agents (ZLH_ROOT in their environment) and the servers they run (working directory inside a workload). */
 export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
   const out: { pid: number; agent: boolean }[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -29,8 +29,9 @@ export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
       const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      const root = env.find((e) => e.startsWith("ZLH_ROOT="));
-      if (!root || !root.slice(9).startsWith(dir)) continue;
+      const root = env.find((e) => e.startsWith("ZLH_ROOT="))?.slice(9);
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (!(root ?? cwd).startsWith(dir)) continue;
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       out.push({ pid: Number(entry), agent: cmd.includes("agent/src/main.ts") });
     } catch {

@@ -203,6 +203,25 @@ describe("LocalWorkloadProvider", () => {
     expect(await p.list()).toEqual([]);
   });
 
+  it("also stops the server an agent left behind in its own process group (named by run/server.pid)", async () => {
+    const root = tempDir("workloads");
+    reapAgents(root);
+    const p = localProvider(root);
+    const w = await p.create(desired(alice, 102));
+    const agent = await agentInfo(root, w.id);
+    // What a SIGKILLed agent leaves: its server, detached in a group of its own.
+    const server = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    server.unref();
+    const startTime = await waitFor("server start time", () => processStartTime(server.pid!));
+    mkdirSync(join(root, w.id, "run"), { recursive: true });
+    writeFileSync(join(root, w.id, "run/server.pid"), JSON.stringify({ pid: server.pid, startTime: String(startTime) }));
+    process.kill(agent.pid, "SIGKILL");
+
+    await p.delete(w.id);
+    expect(alive(server.pid!)).toBe(false);
+    expect(existsSync(join(root, w.id))).toBe(false);
+  });
+
   it("SIGKILLs an agent that ignores SIGTERM once the grace period has passed on the clock", async () => {
     const root = tempDir("workloads");
     reapAgents(root);

@@ -23,6 +23,8 @@ import { assertValidDesired, assertWorkloadId, resourcePath, WORKLOAD_ID, worklo
 export const MARKER_FILE = ".zlh-workload.json";
 export const TOKEN_FILE = "etc/zlh/token";
 export const AGENT_LOG = "var/log/agent.log";
+/** Written by the agent: the server it supervises (see agent/src/pidfile.ts). */
+export const SERVER_PIDFILE = "run/server.pid";
 export const WORKSPACE = "home/dev/workspace";
 
 /** What `<workload>/.zlh-workload.json` holds. No secrets: the token lives in its own 0600 file. */
@@ -159,6 +161,14 @@ export class LocalWorkloadProvider implements WorkloadProvider {
         });
         if (killed.length > 0) this.logger?.warn({ workload: id, pids: killed }, "agent killed after grace period");
       }
+      // A container's processes all die with it. The agent runs its server in a process group
+      // of its own, so an agent killed without a graceful stop leaves the server running:
+      // stop whatever the agent's pidfile names as well.
+      const server = this.readServerPid(dir);
+      if (server) {
+        const { killed } = await stopProcessGroup(server.pid, server.startTime, { graceMs: this.stopGraceMs, clock: this.clock });
+        if (killed.length > 0) this.logger?.warn({ workload: id, pids: killed }, "orphaned server killed");
+      }
       try {
         // Marker first: a crash halfway leaves an unmarked directory, never a half-workload
         // that list() would report.
@@ -169,6 +179,17 @@ export class LocalWorkloadProvider implements WorkloadProvider {
       }
       this.logger?.info({ workload: id }, "workload deleted");
     });
+  }
+
+  /** The agent's record of its server (`run/server.pid`: `{pid, startTime}`), if any. */
+  private readServerPid(dir: string): { pid: number; startTime: number } | undefined {
+    try {
+      const rec = JSON.parse(readFileSync(join(dir, SERVER_PIDFILE), "utf8")) as { pid?: unknown; startTime?: unknown };
+      const startTime = Number(rec.startTime);
+      return typeof rec.pid === "number" && Number.isInteger(startTime) ? { pid: rec.pid, startTime } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async startAgent(id: string, dir: string, marker: WorkloadMarker): Promise<ObservedWorkload> {

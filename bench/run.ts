@@ -86,6 +86,7 @@ async function run(n: number): Promise<Result> {
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
+    kc.setCurrentContext("zlh-http");
     const providers = {
       workload: withCallCounts(withLatency(withSimulatedAgents(new MemoryWorkloadProvider()), latencyMs)),
       dns: withCallCounts(withLatency(new MemoryDnsProvider(), latencyMs)),

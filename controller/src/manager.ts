@@ -159,7 +159,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       },
       onStoppedLeading: () => {
         leading = false;
-        log.warn({}, "leadership lost");
+        if (stop.signal.aborted) log.info({}, "stopped leading");
+        else log.warn({}, "leadership lost");
       },
     },
   });

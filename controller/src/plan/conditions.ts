@@ -54,9 +54,17 @@ export function derivePhase(conditions: readonly Condition[], agentState: AgentS
   }
 }
 
-/** Ready summarises the other conditions: the first one that is not True explains why. */
-export function readyCondition(conditions: readonly Condition[]): ConditionInput {
+/**
+ * Ready summarises the others: the first condition that is not True explains why not, and
+ * with every condition True the server itself must be running (the agent may report
+ * installing or starting while its heartbeats are perfectly healthy).
+ */
+export function readyCondition(conditions: readonly Condition[], agentState: AgentState | undefined): ConditionInput {
   const blocking = conditions.find((c) => c.type !== "Ready" && c.status !== "True");
-  if (!blocking) return { type: "Ready", status: "True", reason: "Ready", message: "workload, DNS, route and agent are ready" };
-  return { type: "Ready", status: blocking.status === "False" ? "False" : "Unknown", reason: blocking.reason, message: `${blocking.type}: ${blocking.message}` };
+  if (blocking) return { type: "Ready", status: blocking.status === "False" ? "False" : "Unknown", reason: blocking.reason, message: `${blocking.type}: ${blocking.message}` };
+  if (agentState !== "running") {
+    const state = agentState ?? "unknown";
+    return { type: "Ready", status: agentState === "error" ? "False" : "Unknown", reason: `Server${state[0]!.toUpperCase()}${state.slice(1)}`, message: `the server is ${state}` };
+  }
+  return { type: "Ready", status: "True", reason: "Ready", message: "workload, DNS, route and agent are ready" };
 }

@@ -191,7 +191,7 @@ export function makeReconciler(d: ReconcilerDeps) {
     const generation = obj.metadata.generation ?? 0;
     let conditions = status.conditions ?? [];
     for (const c of inputs) conditions = setCondition(conditions, c, now, generation);
-    if (inputs.length > 0) conditions = setCondition(conditions, readyCondition(conditions), now, generation);
+    if (inputs.length > 0) conditions = setCondition(conditions, readyCondition(conditions, status.agent?.state), now, generation);
     const deleting = obj.metadata.deletionTimestamp !== undefined;
     return { ...status, conditions, observedGeneration: generation, phase: derivePhase(conditions, status.agent?.state, deleting) };
   }

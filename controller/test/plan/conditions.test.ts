@@ -41,9 +41,16 @@ describe("derivePhase", () => {
 });
 
 describe("readyCondition", () => {
-  it("is True only when every other condition is True", () => {
-    expect(readyCondition(conds(t("WorkloadReady", "True"), t("AgentReady", "True"))).status).toBe("True");
-    const r = readyCondition(conds(t("WorkloadReady", "True"), t("DNSReady", "False", "DNSFailed")));
+  it("is True only when every other condition is True and the server runs", () => {
+    expect(readyCondition(conds(t("WorkloadReady", "True"), t("AgentReady", "True")), "running").status).toBe("True");
+    const r = readyCondition(conds(t("WorkloadReady", "True"), t("DNSReady", "False", "DNSFailed")), "running");
     expect(r).toMatchObject({ status: "False", reason: "DNSFailed" });
+  });
+
+  it("is not True while a healthy agent is still installing or starting the server", () => {
+    const all = conds(t("WorkloadReady", "True"), t("AgentReady", "True"));
+    expect(readyCondition(all, "installing")).toMatchObject({ status: "Unknown", reason: "ServerInstalling" });
+    expect(readyCondition(all, "starting")).toMatchObject({ status: "Unknown", reason: "ServerStarting" });
+    expect(readyCondition(all, "error")).toMatchObject({ status: "False", reason: "ServerError" });
   });
 });

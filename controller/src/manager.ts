@@ -17,6 +17,8 @@ import { LeaseElector } from "./engine/lease-elector.js";
 import { WorkQueue } from "./engine/workqueue.js";
 import type { Range } from "./plan/allocation.js";
 import { GROUP, VERSION, kinds, pluralOf, type PlanSettings, type ZlhResource } from "./plan/resource.js";
+import { controllerMetrics } from "./controller-metrics.js";
+import { withCallCounts } from "./providers/instrumented.js";
 import { Allocator } from "./resources/allocator.js";
 import { apiResourceWriter, httpStatusOf, type ResourceWriter } from "./resources/api-client.js";
 import { apiEventRecorder, type EventRecorder } from "./resources/event-recorder.js";
@@ -60,7 +62,13 @@ export interface RunningController {
 export async function startController(o: ControllerOptions): Promise<RunningController> {
   const clock = o.clock ?? realClock;
   const log = o.logger;
-  const queue = new WorkQueue({ clock });
+  const metrics = controllerMetrics();
+  const queue = new WorkQueue({ clock, metrics: metrics.queue });
+  const providers: Providers = {
+    workload: withCallCounts(o.providers.workload, { registry: metrics.registry }),
+    dns: withCallCounts(o.providers.dns, { registry: metrics.registry }),
+    routing: withCallCounts(o.providers.routing, { registry: metrics.registry }),
+  };
   const reports = new AgentReportStore({ clock, onChange: (key) => queue.add(key) });
   const allocator = new Allocator(o.vmids, o.publicPorts);
   const informers = {
@@ -93,12 +101,14 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     clock,
     logger: log,
     heartbeatSeconds: o.heartbeatSeconds,
+    registry: metrics.registry,
+    ready: () => leading,
   });
 
   const reconcile = makeReconciler({
     get,
     writer: o.writer ?? apiResourceWriter(o.kubeConfig),
-    providers: o.providers,
+    providers,
     allocator,
     reports,
     agentToken: (r) => mintAgentToken(o.agentSecret, { plural: pluralOf(r.kind), namespace: r.metadata.namespace ?? "default", name: r.metadata.name, uid: r.metadata.uid ?? "" }),
@@ -115,7 +125,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // way and will enqueue the key again, so this is not an error worth a backoff.
   const reconcileQuietly = async (key: string) => {
     try {
-      return await reconcile(key);
+      return await metrics.observeReconcile(key.slice(0, key.indexOf("/")), () => reconcile(key));
     } catch (err) {
       const code = httpStatusOf(err);
       if (code === 409) {
@@ -134,7 +144,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
 
   const ownerExists = (owner: { kind: ZlhResource["kind"]; namespace: string; name: string; uid: string }) =>
     get(`${kinds[owner.kind].plural}/${owner.namespace}/${owner.name}`)?.metadata.uid === owner.uid;
-  const gc = () => collectGarbage(o.providers, ownerExists, log);
+  const gc = () => collectGarbage(providers, ownerExists, log);
 
   let leading = false;
   let markReady!: () => void;

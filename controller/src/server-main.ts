@@ -27,6 +27,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  /** The controller's endpoint: agents, /healthz, /readyz, /metrics. */
+  controllerUrl: string;
   kubeconfigPath: string;
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     });
     return {
       url: api.url,
+      controllerUrl: controller.agentUrl,
       kubeconfigPath: api.kubeconfigPath,
       async close() {
         await controller.close();

@@ -73,6 +73,12 @@ describe("the walkthrough on the embedded server with local providers", () => {
     expect(existsSync(join(data, "workloads", readdirSync(join(data, "workloads")).find((d) => d.includes("node-dev"))!, "home/dev/workspace"))).toBe(true);
     expect(processesUnder(dir).filter((p) => p.agent)).toHaveLength(2);
 
+    // The controller's probes and metrics.
+    expect((await fetch(`${server.controllerUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${server.controllerUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^zlh_reconcile_total\{kind="gameservers",result="success"\} [1-9]/m);
+    expect(metrics).toMatch(/^zlh_provider_requests_total\{provider="workload\/local",method="create",result="success"\} 2$/m);
+
     const described = await zlh("describe", "gs", "echo");
     expect(described.out).toMatch(/Ready\s+True/);
     expect(described.out).toContain("WorkloadCreated");

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { pino, type Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { AgentReport, DevEnvironment, GameServer } from "../../../schemas/generated/types.js";
 import { validateDocument } from "../../../schemas/validate.js";
 import { isWellFormedAgentToken, verifyAgentToken } from "./agent-token.js";
@@ -35,6 +36,10 @@ export interface AgentEndpointOptions {
   clock: { now(): number };
   logger?: Logger;
   heartbeatSeconds: number;
+  /** Served at /metrics when given. */
+  registry?: Registry;
+  /** /readyz answers 503 until this returns true (caches synced and leading). */
+  ready?: () => boolean;
 }
 
 const BODY_LIMIT = "64kb";
@@ -92,6 +97,17 @@ export function createAgentEndpoint(opts: AgentEndpointOptions): express.Express
   app.get("/healthz", (_req, res) => {
     res.status(200).json({ status: "ok" });
   });
+  // The controller's own probes and metrics ride on this listener: one port per controller.
+  app.get("/readyz", (_req, res) => {
+    const ready = opts.ready?.() ?? true;
+    res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not ready" });
+  });
+  const registry = opts.registry;
+  if (registry) {
+    app.get("/metrics", async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
 
   // Authorization runs before the body is parsed: a caller without a valid token costs no JSON parsing.
   const authorized = (req: Request, res: Response, next: NextFunction): void => {

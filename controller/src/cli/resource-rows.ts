@@ -1,22 +1,11 @@
 // What `zlh get` shows for one object: the columns of the table, derived from status only.
-import type { Condition, ResourceStatus } from "../../../schemas/generated/types.js";
+import type { Condition, ObjectMeta, ResourceStatus } from "../../../schemas/generated/types.js";
 import { formatAge } from "./ages.js";
 
 export interface ResourceObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    finalizers?: string[];
-  };
+  metadata?: Partial<ObjectMeta>;
   spec?: unknown;
   status?: ResourceStatus;
 }

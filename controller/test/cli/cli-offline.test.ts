@@ -96,3 +96,27 @@ describe("zlh without a server", () => {
     expect(r.stdout).toBe("");
   });
 });
+
+describe("zlh server", () => {
+  it("says in one line that the address is taken, and exits 1", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const io = captureIO();
+      const code = await runCli(["server", "--data-dir", join(tmp.dir, "data"), "--listen", `127.0.0.1:${port}`, "--log-level", "silent"], io);
+      expect(code).toBe(1);
+      expect(io.stderr.join("\n")).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+  });
+
+  it("names the config file and field when the config is invalid", async () => {
+    const config = tmp.write("config.yaml", "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nworkers: 0\n");
+    const io = captureIO();
+    const code = await runCli(["server", "--data-dir", join(tmp.dir, "data"), "--listen", "127.0.0.1:0", "--config", config, "--log-level", "silent"], io);
+    expect(code).toBe(1);
+    expect(io.stderr.join("\n")).toContain(`${config}: .workers: must be >= 1`);
+  });
+});

@@ -39,7 +39,7 @@ export interface ControllerOptions {
   logger: Logger;
   clock?: Clock;
   identity?: string;
-  lease?: { namespace: string; name: string };
+  lease?: { namespace: string; name: string; durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   gcIntervalMs?: number;
   resyncMs?: number;
   /** Test seams: defaults talk to the API through client-node. */
@@ -157,6 +157,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     clock,
     logger: log,
     releaseOnCancel: true,
+    leaseDurationMs: o.lease?.durationMs,
+    renewDeadlineMs: o.lease?.renewDeadlineMs,
+    retryPeriodMs: o.lease?.retryPeriodMs,
     callbacks: {
       onStartedLeading: async (signal) => {
         leading = true;
@@ -185,19 +188,28 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // Missed heartbeats produce no event of their own: look for readiness changes every beat.
   function startSweeps(signal: AbortSignal): () => void {
     const lastReady = new Map<string, string>();
-    const beat = setInterval(() => {
+    const every = (ms: number, fn: () => void) => {
+      let handle = clock.setTimeout(function tick() {
+        fn();
+        handle = clock.setTimeout(tick, ms);
+      }, ms);
+      return () => clock.clearTimeout(handle);
+    };
+    const stopBeat = every(o.heartbeatSeconds * 1000, () => {
       const now = clock.now();
       for (const key of reports.keys()) {
         const status = reports.agentReady(key, now, o.heartbeatSeconds, o.missedHeartbeats).status;
         if (lastReady.has(key) && lastReady.get(key) !== status) queue.add(key);
         lastReady.set(key, status);
       }
-    }, o.heartbeatSeconds * 1000);
-    const sweep = setInterval(() => void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed")), o.gcIntervalMs ?? 10 * 60_000);
-    void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed"));
+      for (const key of lastReady.keys()) if (!reports.get(key)) lastReady.delete(key);
+    });
+    const sweep = () => void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed"));
+    const stopGc = every(o.gcIntervalMs ?? 10 * 60_000, sweep);
+    sweep();
     const clear = () => {
-      clearInterval(beat);
-      clearInterval(sweep);
+      stopBeat();
+      stopGc();
     };
     signal.addEventListener("abort", clear, { once: true });
     return clear;

@@ -1,0 +1,110 @@
+// The controller against the real embedded API server through client-node, with in-memory
+// providers: heartbeat supervision and leader election, on the real clock, waiting on events.
+import { describe, it, expect, afterEach } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { startApiServer, type RunningApiServer } from "../../controller/src/api/server.js";
+import { startController, type RunningController } from "../../controller/src/manager.js";
+import { MemoryDnsProvider } from "../../controller/src/providers/dns/memory.js";
+import { MemoryRouteProvider } from "../../controller/src/providers/routing/memory.js";
+import { MemoryWorkloadProvider } from "../../controller/src/providers/workload/memory.js";
+import type { ZlhResource } from "../../controller/src/plan/resource.js";
+import { client, echoServer, eventually } from "./support.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function api(): Promise<{ server: RunningApiServer; kc: KubeConfig }> {
+  const dir = mkdtempSync(join(tmpdir(), "zlh-ctl-"));
+  const server = await startApiServer({ dataDir: dir, listen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => server.close());
+  const kc = new KubeConfig();
+  kc.loadFromFile(server.kubeconfigPath);
+  kc.setCurrentContext("zlh-http");
+  return { server, kc };
+}
+
+async function controller(kc: KubeConfig, identity: string) {
+  const workload = new MemoryWorkloadProvider();
+  const c = await startController({
+    kubeConfig: kc,
+    providers: { workload, dns: new MemoryDnsProvider(), routing: new MemoryRouteProvider() },
+    settings: { zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure" },
+    workers: 2,
+    vmids: { from: 100, to: 199 },
+    publicPorts: { from: 30000, to: 30099 },
+    heartbeatSeconds: 1,
+    missedHeartbeats: 2,
+    agentListen: "127.0.0.1:0",
+    agentSecret: Buffer.alloc(32, 1),
+    logger: pino({ level: "silent" }),
+    identity,
+    lease: { namespace: "default", name: "zlh-controller", durationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 },
+  });
+  let closed = false;
+  const close = async () => {
+    if (!closed) await c.close();
+    closed = true;
+  };
+  cleanups.push(close);
+  return { c, workload, close };
+}
+
+async function report(c: RunningController, token: string, name: string): Promise<void> {
+  const res = await fetch(`${c.agentUrl}/agent/v1/gameservers/default/${name}/report`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ state: "running", pid: 4242, restarts: 0, provisioningComplete: true, version: "test", time: new Date().toISOString() }),
+  });
+  expect(res.status).toBe(200);
+}
+
+const statusOf = async (kubeconfigPath: string, name: string): Promise<ZlhResource["status"]> =>
+  (await client(kubeconfigPath).list("gameservers")).find((o) => o.metadata.name === name)?.status;
+
+describe("the controller on the embedded API server", () => {
+  it("turns AgentReady False when heartbeats stop and Running again when they resume", async () => {
+    const { server, kc } = await api();
+    const { c, workload } = await controller(kc, "solo");
+    await c.ready;
+    await client(server.kubeconfigPath).create(echoServer("hb"));
+    const w = await eventually("the workload", () => workload.workloads()[0]);
+    await report(c, w.token, "hb");
+    await eventually("Running", async () => (await statusOf(server.kubeconfigPath, "hb"))?.phase === "Running");
+
+    // Silence: nothing else happens to the object, so only the heartbeat sweep can notice.
+    const silent = await eventually("AgentReady False", async () => {
+      const s = await statusOf(server.kubeconfigPath, "hb");
+      return s?.conditions?.find((x) => x.type === "AgentReady")?.status === "False" ? s : undefined;
+    }, 20_000);
+    expect(silent.conditions?.find((x) => x.type === "AgentReady")?.reason).toBe("HeartbeatMissed");
+    expect(silent.phase).not.toBe("Running");
+
+    await report(c, w.token, "hb");
+    await eventually("Running again", async () => (await statusOf(server.kubeconfigPath, "hb"))?.phase === "Running");
+  });
+
+  it("lets only the Lease holder act, and hands over when it stops", async () => {
+    const { server, kc } = await api();
+    const a = await controller(kc, "a");
+    const b = await controller(kc, "b");
+    const leader = await Promise.race([a.c.ready.then(() => a), b.c.ready.then(() => b)]);
+    const standby = leader === a ? b : a;
+    expect(standby.c.isLeader()).toBe(false);
+
+    await client(server.kubeconfigPath).create(echoServer("led"));
+    await eventually("the leader's workload", () => leader.workload.workloads().length === 1);
+    await eventually("status written", async () => (await statusOf(server.kubeconfigPath, "led"))?.vmid !== undefined);
+    expect(standby.workload.workloads()).toHaveLength(0);
+
+    await leader.close();
+    await eventually("the standby to lead", () => standby.c.isLeader(), 20_000);
+    // The new leader adopts by owner mark; its own twin starts empty, so it creates there.
+    await eventually("the new leader's workload", () => standby.workload.workloads().length === 1);
+  });
+});

@@ -203,6 +203,38 @@ describe("LocalWorkloadProvider", () => {
     expect(await p.list()).toEqual([]);
   });
 
+  it("adopts a running agent its marker does not name (crash between spawn and record) instead of starting a second", async () => {
+    const root = tempDir("workloads");
+    reapAgents(root);
+    const p = localProvider(root);
+    const w = await p.create(desired(alice, 103));
+    const agent = await agentInfo(root, w.id);
+    const marker = readMarker(root, w.id);
+    delete marker.agent;
+    writeFileSync(join(root, w.id, MARKER_FILE), JSON.stringify(marker));
+    expect((await p.observe(alice))?.running).toBe(false);
+
+    const started = await p.start(w.id);
+    expect(started.running).toBe(true);
+    expect(readMarker(root, w.id).agent?.pid).toBe(agent.pid);
+    expect(readFileSync(join(root, w.id, "agent-starts.log"), "utf8").trim().split("\n")).toEqual([String(agent.pid)]);
+  });
+
+  it("stops an agent its marker does not name when the workload is deleted", async () => {
+    const root = tempDir("workloads");
+    reapAgents(root);
+    const p = localProvider(root);
+    const w = await p.create(desired(alice, 104));
+    const agent = await agentInfo(root, w.id);
+    const marker = readMarker(root, w.id);
+    delete marker.agent;
+    writeFileSync(join(root, w.id, MARKER_FILE), JSON.stringify(marker));
+
+    await p.delete(w.id);
+    expect(alive(agent.pid)).toBe(false);
+    expect(existsSync(join(root, w.id))).toBe(false);
+  });
+
   it("also stops the server an agent left behind in its own process group (named by run/server.pid)", async () => {
     const root = tempDir("workloads");
     reapAgents(root);

@@ -16,7 +16,7 @@ import { Mutex } from "../mutex.js";
 import { ownerMark, parseOwnerMark, type Owner } from "../owner.js";
 import { ioError, ProviderError } from "../provider-error.js";
 import { stopProcessGroup } from "./process-group.js";
-import { isSameProcess, processStartTime } from "./proc-stat.js";
+import { isSameProcess, processStartTime, processesWithEnv } from "./proc-stat.js";
 import type { DesiredWorkload, ObservedWorkload, WorkloadProvider, WorkloadResources } from "./types.js";
 import { assertValidDesired, assertWorkloadId, resourcePath, WORKLOAD_ID, workloadId, workloadIp } from "./workload-rules.js";
 
@@ -161,6 +161,10 @@ export class LocalWorkloadProvider implements WorkloadProvider {
         });
         if (killed.length > 0) this.logger?.warn({ workload: id, pids: killed }, "agent killed after grace period");
       }
+      // An agent the marker never recorded (see startAgent) dies with the workload too.
+      for (const stray of processesWithEnv("ZLH_ROOT", dir).filter((p) => p.pgrp === p.pid)) {
+        await stopProcessGroup(stray.pid, stray.startTime, { graceMs: this.stopGraceMs, clock: this.clock });
+      }
       // A container's processes all die with it. The agent runs its server in a process group
       // of its own, so an agent killed without a graceful stop leaves the server running:
       // stop whatever the agent's pidfile names as well.
@@ -206,6 +210,15 @@ export class LocalWorkloadProvider implements WorkloadProvider {
       ZLH_HOSTNAME: marker.hostname,
       ZLH_VMID: String(marker.vmid),
     });
+    // An agent the marker does not name may still run (spawned just before a crash): adopt
+    // it, or this workload would get two agents and two servers on one address.
+    const stray = processesWithEnv("ZLH_ROOT", dir).find((p) => p.pgrp === p.pid);
+    if (stray) {
+      const adopted: WorkloadMarker = { ...marker, agent: { pid: stray.pid, startTime: stray.startTime } };
+      this.writeMarker(dir, adopted);
+      this.logger?.warn({ workload: id, pid: stray.pid }, "unrecorded agent adopted");
+      return toObserved(id, adopted);
+    }
     const [command, ...args] = this.agentCommand as [string, ...string[]];
     const logPath = join(dir, AGENT_LOG);
     let log: number;

@@ -50,3 +50,23 @@ export function liveGroupMembers(pgid: number): number[] {
   }
   return members;
 }
+
+/**
+ * Live processes whose environment holds exactly `name=value`. Used to find an agent the
+ * marker does not name (the controller died between spawning it and recording its pid).
+ */
+export function processesWithEnv(name: string, value: string): ProcStat[] {
+  const needle = `\0${name}=${value}\0`;
+  const found: ProcStat[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!`\0${readFileSync(`/proc/${entry}/environ`, "latin1")}`.includes(needle)) continue;
+    } catch {
+      continue; // exited meanwhile, or not readable
+    }
+    const stat = readProcStat(Number(entry));
+    if (stat && stat.state !== "Z") found.push(stat);
+  }
+  return found;
+}

@@ -2,7 +2,7 @@
 // providers, `zlh apply -f examples/`, Running, endpoints answer, `zlh delete --wait`,
 // and nothing left: no process, no workload directory, no DNS record, no Traefik file.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,5 +92,30 @@ describe("the walkthrough on the embedded server with local providers", () => {
     expect(readdirSync(join(data, "workloads"))).toEqual([]);
     expect(readdirSync(join(data, "traefik"))).toEqual([]);
     expect(readFileSync(join(data, "dns/records.zone"), "utf8")).not.toMatch(/ IN /);
+  });
+
+  it("shows a server that keeps crashing as Error with its reason, and apply --wait fails with it", async () => {
+    const dirOf = join(dir, "crashing.yaml");
+    writeFileSync(dirOf, `apiVersion: zerolaghub.dev/v1alpha1
+kind: GameServer
+metadata:
+  name: crashing
+spec:
+  game: generic
+  command: ["node", "-e", "console.error('cannot load world'); process.exit(3)"]
+  ports: [{ name: game, port: 7000 }]
+  restartPolicy: { backoffSeconds: [0], maxAttempts: 1 }
+`);
+    const applied = await zlh("apply", "-f", dirOf, "--wait", "--timeout", "60s");
+    expect(applied.code).toBe(1);
+    expect(applied.err).toMatch(/gameserver\.zerolaghub\.dev\/crashing failed: .*code 3/);
+    const [gs] = await client(server.kubeconfigPath).list("gameservers");
+    expect(gs?.status).toMatchObject({ phase: "Error", agent: { state: "error", restarts: 1 } });
+    expect(gs?.status?.provisioningError).toContain("cannot load world");
+    const described = await zlh("describe", "gs", "crashing");
+    expect(described.out).toMatch(/Warning\s+ServerFailed/);
+    const deleted = await zlh("delete", "gs", "crashing", "--wait");
+    expect(deleted.code).toBe(0);
+    expect(processesUnder(dir)).toEqual([]);
   });
 });

@@ -151,9 +151,20 @@ export function makeReconciler(d: ReconcilerDeps) {
     });
     if (obj.kind === "DevEnvironment" && status.endpoints) status.urls = devUrls(status.endpoints);
     const next = withConditions(obj, status, conditions);
+    recordAgentEvents(obj, obj.status, next);
     if (!isDeepStrictEqual(next, obj.status)) await d.writer.replaceStatus(obj, next);
     if (failure) throw failure;
     return {};
+  }
+
+  /** What the agent did since the last status, as events for `zlh describe`. */
+  function recordAgentEvents(obj: ZlhResource, before: ResourceStatus | undefined, after: ResourceStatus): void {
+    const was = before?.agent;
+    const now = after.agent;
+    if (!now || now.state === was?.state && now.restarts === was?.restarts) return;
+    if ((now.restarts ?? 0) > (was?.restarts ?? 0)) d.events.record(obj, "Warning", "ServerRestarted", `server restarted (${now.restarts} restarts)${now.message ? `: ${now.message}` : ""}`);
+    if (now.state === "error") d.events.record(obj, "Warning", "ServerFailed", after.provisioningError ?? now.message ?? "the agent gave up on the server");
+    else if (now.state === "running" && was?.state !== "running") d.events.record(obj, "Normal", "ServerRunning", `server running${now.pid ? ` (pid ${now.pid})` : ""}`);
   }
 
   function agentCondition(key: string): ConditionInput {

@@ -150,7 +150,10 @@ export function makeReconciler(d: ReconcilerDeps) {
       endpoints: at.ip ? endpoints(obj, at, d.settings) : obj.status?.endpoints ?? [],
     });
     if (obj.kind === "DevEnvironment" && status.endpoints) status.urls = devUrls(status.endpoints);
-    const next = withConditions(obj, status, conditions);
+    // An agent still running an older spec is not Running yet as far as this spec goes.
+    const ran = d.reports.get(key)?.report.generation;
+    const behind = ran !== undefined && ran < (obj.metadata.generation ?? 0);
+    const next = withConditions(obj, status, conditions, behind ? "starting" : status.agent?.state);
     recordAgentEvents(obj, obj.status, next);
     if (!isDeepStrictEqual(next, obj.status)) await d.writer.replaceStatus(obj, next);
     if (failure) throw failure;
@@ -197,14 +200,14 @@ export function makeReconciler(d: ReconcilerDeps) {
     return out;
   }
 
-  function withConditions(obj: ZlhResource, status: ResourceStatus, inputs: ConditionInput[]): ResourceStatus {
+  function withConditions(obj: ZlhResource, status: ResourceStatus, inputs: ConditionInput[], agentState = status.agent?.state): ResourceStatus {
     const now = new Date(d.clock.now()).toISOString();
     const generation = obj.metadata.generation ?? 0;
     let conditions = status.conditions ?? [];
     for (const c of inputs) conditions = setCondition(conditions, c, now, generation);
-    if (inputs.length > 0) conditions = setCondition(conditions, readyCondition(conditions, status.agent?.state), now, generation);
+    if (inputs.length > 0) conditions = setCondition(conditions, readyCondition(conditions, agentState), now, generation);
     const deleting = obj.metadata.deletionTimestamp !== undefined;
-    return { ...status, conditions, observedGeneration: generation, phase: derivePhase(conditions, status.agent?.state, deleting) };
+    return { ...status, conditions, observedGeneration: generation, phase: derivePhase(conditions, agentState, deleting) };
   }
 
   /** Names whose records we may hold: the desired ones plus those published before a rename. */

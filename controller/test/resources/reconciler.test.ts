@@ -115,6 +115,21 @@ describe("reconciling a GameServer", () => {
     expect(h.objects.get(key)!.status!.phase).toBe("Running");
   });
 
+  it("is not Running after a spec change until the agent runs the new generation", async () => {
+    const h = harness();
+    const key = h.create(gameServer());
+    h.reports.record(key, { ...running(new Date(h.clock.now()).toISOString()), generation: 1 });
+    await h.converge(key);
+    expect(h.objects.get(key)!.status!.phase).toBe("Running");
+    const o = h.objects.get(key)!;
+    h.objects.set(key, { ...o, metadata: { ...o.metadata, generation: 2 }, spec: { ...o.spec, command: ["srv", "--new"] } } as typeof o);
+    await h.converge(key);
+    expect(h.objects.get(key)!.status).toMatchObject({ phase: "Starting", observedGeneration: 2 });
+    h.reports.record(key, { ...running(new Date(h.clock.now()).toISOString()), generation: 2 });
+    await h.converge(key);
+    expect(h.objects.get(key)!.status!.phase).toBe("Running");
+  });
+
   it("restarts a workload whose agent died", async () => {
     const h = harness();
     const key = h.create(gameServer());

@@ -17,11 +17,15 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 const KEY = "gameservers/default/e2e";
 const SERVER = "require('net').createServer(s=>s.end('hi')).listen(+process.env.PORT, process.env.HOST, ()=>console.log('listening gen', process.env.GEN))";
 
+// The server binds an address of its own, as in a workload: on the shared 127.0.0.1 another
+// test could take the "free" port meanwhile, and the readiness probe would reach that one.
+const IP = `127.66.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, IP, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
@@ -31,7 +35,7 @@ function freePort(): Promise<number> {
 function greeting(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = "";
-    const s = connect({ host: "127.0.0.1", port });
+    const s = connect({ host: IP, port });
     s.on("data", (d) => (data += d));
     s.on("end", () => resolve(data));
     s.on("error", reject);
@@ -110,7 +114,7 @@ describe("agent end to end", () => {
         ZLH_TOKEN_FILE: join(root, "token"),
         ZLH_RESOURCE: KEY,
         ZLH_ROOT: root,
-        ZLH_IP: "127.0.0.1",
+        ZLH_IP: IP,
         ZLH_HOSTNAME: "e2e",
         ZLH_VMID: "100",
       },

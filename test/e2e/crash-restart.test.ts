@@ -13,7 +13,8 @@ const dir = mkdtempSync(join(tmpdir(), "zlh-crash-"));
 const data = join(dir, ".zlh");
 const config = join(dir, "config.yaml");
 // One worker, so the kill lands with some resources provisioned and others not yet.
-writeFileSync(config, "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nworkers: 1\nagent:\n  heartbeatSeconds: 1\n");
+// Its own vmids, hence its own 127.77.x.y addresses: other end-to-end tests may run at the same time.
+writeFileSync(config, "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nworkers: 1\nvmids: { from: 2000, to: 2099 }\nagent:\n  heartbeatSeconds: 1\n");
 const servers: ChildProcess[] = [];
 
 function startServer(): ChildProcess {

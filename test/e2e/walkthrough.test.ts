@@ -22,7 +22,10 @@ describe("the walkthrough on the embedded server with local providers", () => {
   let server: RunningServer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "zlh-e2e-"));
-    server = await runServer({ dataDir: join(dir, ".zlh"), listen: "127.0.0.1:0", logger: pino({ level: "info" }, pino.destination(join(dir, "server.log"))) });
+    // Its own vmids (so its own 127.77.x.y addresses): a user's `npm start` may be running the examples.
+    const config = join(dir, "config.yaml");
+    writeFileSync(config, "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nvmids: { from: 1000, to: 1099 }\n");
+    server = await runServer({ dataDir: join(dir, ".zlh"), listen: "127.0.0.1:0", configPath: config, logger: pino({ level: "info" }, pino.destination(join(dir, "server.log"))) });
   });
   afterAll(async () => {
     await server?.close();

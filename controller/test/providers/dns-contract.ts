@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isProviderError } from "../../src/providers/provider-error.js";
 import type { DesiredRecord, DnsProvider, DnsRecord, ObservedRecord } from "../../src/providers/dns/types.js";
+import { rejection } from "./rejection.js";
 
 export interface DnsHarness {
   provider: DnsProvider;
@@ -31,14 +32,6 @@ function sorted(records: ObservedRecord[]): ObservedRecord[] {
   return [...records].sort((x, y) => `${x.name} ${x.type} ${x.value}`.localeCompare(`${y.name} ${y.type} ${y.value}`));
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { reason?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { reason?: string };
-  }
-  throw new Error("expected the call to reject");
-}
 
 export function dnsProviderContract(name: string, make: () => Promise<DnsHarness>): void {
   describe(`${name} satisfies DnsProvider`, () => {

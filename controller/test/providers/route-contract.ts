@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isProviderError } from "../../src/providers/provider-error.js";
 import type { DesiredRoute, RouteProvider, TraefikConfig } from "../../src/providers/routing/types.js";
+import { rejection } from "./rejection.js";
 
 export interface RouteHarness {
   provider: RouteProvider;
@@ -42,14 +43,6 @@ export function tcpRoute(name: string, port = 25565): DesiredRoute {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { reason?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { reason?: string };
-  }
-  throw new Error("expected the call to reject");
-}
 
 export function routeProviderContract(name: string, make: () => Promise<RouteHarness>): void {
   describe(`${name} satisfies RouteProvider`, () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Owner } from "../../src/providers/owner.js";
 import { isProviderError } from "../../src/providers/provider-error.js";
 import type { DesiredWorkload, WorkloadProvider } from "../../src/providers/workload/types.js";
+import { rejection } from "./rejection.js";
 
 export interface WorkloadHarness {
   provider: WorkloadProvider;
@@ -30,14 +31,6 @@ export function desired(owner: Owner, vmid: number): DesiredWorkload {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { reason?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { reason?: string };
-  }
-  throw new Error("expected the call to reject");
-}
 
 export function workloadProviderContract(name: string, make: () => Promise<WorkloadHarness>): void {
   describe(`${name} satisfies WorkloadProvider`, () => {

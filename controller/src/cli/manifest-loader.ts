@@ -113,7 +113,8 @@ function loadFile(file: string, opts: LoadOptions, manifests: LoadedManifest[], 
     }
     if (value === null || value === undefined) return; // `---` separators around nothing
     const result = checkDocument(ctx, value, opts);
-    if (Array.isArray(result)) errors.push(...result);
+    // In file order, as an editor shows them (ajv reports in schema order).
+    if (Array.isArray(result)) errors.push(...result.sort((x, y) => (x.line ?? 0) - (y.line ?? 0) || (x.col ?? 0) - (y.col ?? 0)));
     else manifests.push(result);
   });
 }

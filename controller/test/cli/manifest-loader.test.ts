@@ -32,6 +32,11 @@ describe("loadManifests", () => {
     expect(r.manifests[0]!.object.metadata.namespace).toBe("default");
   });
 
+  it("lists several errors of one document in file order", () => {
+    const f = tmp.write("bad.yaml", "apiVersion: zerolaghub.dev/v1alpha1\nkind: GameServer\nmetadata:\n  name: Bad_Name\nspec:\n  game: generic\n  command: [x]\n  ports: [{name: game, port: 70000}]\n  replicas: 2\n");
+    expect(errorsOf(load([f])).map((e) => e.split(" ")[0])).toEqual([`${f}:4:3`, `${f}:8:24`, `${f}:9:3`]);
+  });
+
   it("keeps a namespace written in the document", () => {
     const f = tmp.write("ns.yaml", gameServerYaml("mc1").replace("  name: mc1", "  name: mc1\n  namespace: team-a"));
     const r = load([f]);

@@ -49,7 +49,8 @@ export interface ControllerOptions {
 
 export interface RunningController {
   agentUrl: string;
-  queue: WorkQueue;
+  /** The current term's queue. */
+  readonly queue: WorkQueue;
   reports: AgentReportStore;
   informers: Record<"gameservers" | "devenvironments", ResilientInformer<KubernetesObject>>;
   isLeader(): boolean;
@@ -63,13 +64,16 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const clock = o.clock ?? realClock;
   const log = o.logger;
   const metrics = controllerMetrics();
-  const queue = new WorkQueue({ clock, metrics: metrics.queue });
+  // One queue per leadership term: runWorkers shuts its queue down when a term ends, and a
+  // shut-down queue drops every add. Informer and report events go to the current one.
+  let queue = new WorkQueue({ clock, metrics: metrics.queue });
   const providers: Providers = {
     workload: withCallCounts(o.providers.workload, { registry: metrics.registry }),
     dns: withCallCounts(o.providers.dns, { registry: metrics.registry }),
     routing: withCallCounts(o.providers.routing, { registry: metrics.registry }),
   };
   const reports = new AgentReportStore({ clock, onChange: (key) => queue.add(key) });
+  let leading = false;
   const allocator = new Allocator(o.vmids, o.publicPorts);
   const informers = {
     gameservers: customResourceInformer<KubernetesObject>(o.kubeConfig, { group: GROUP, version: VERSION, plural: "gameservers" }, { clock, logger: log, resyncMs: o.resyncMs }),
@@ -105,6 +109,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     ready: () => leading,
   });
 
+  const events = o.events ?? apiEventRecorder(o.kubeConfig, log, () => new Date(clock.now()));
   const reconcile = makeReconciler({
     get,
     writer: o.writer ?? apiResourceWriter(o.kubeConfig),
@@ -117,7 +122,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     missedHeartbeats: o.missedHeartbeats,
     settings: o.settings,
     clock,
-    events: o.events ?? apiEventRecorder(o.kubeConfig, log, () => new Date(clock.now())),
+    events,
     logger: log,
   });
 
@@ -146,8 +151,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     get(`${kinds[owner.kind].plural}/${owner.namespace}/${owner.name}`)?.metadata.uid === owner.uid;
   const gc = () => collectGarbage(providers, ownerExists, log);
 
-  let leading = false;
   let markReady!: () => void;
+  let previousTerm: Promise<void> = Promise.resolve();
   const ready = new Promise<void>((r) => (markReady = r));
   const elector = new LeaseElector({
     client: coordinationLeaseClient(o.kubeConfig),
@@ -162,13 +167,24 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     retryPeriodMs: o.lease?.retryPeriodMs,
     callbacks: {
       onStartedLeading: async (signal) => {
-        leading = true;
-        log.info({}, "leading");
-        for (const inf of Object.values(informers)) for (const r of inf.list()) queue.add(resourceKey(r as unknown as ZlhResource));
-        const sweeps = startSweeps(signal);
-        markReady();
-        await runWorkers({ queue, workers: o.workers, reconcile: reconcileQuietly, logger: log, signal, clock });
-        sweeps();
+        // The elector may hand us a new term before the last term's reconciles finished:
+        // wait for them, so no key is ever reconciled by two workers at once.
+        await previousTerm;
+        if (signal.aborted) return;
+        let endTerm!: () => void;
+        previousTerm = new Promise<void>((r) => (endTerm = r));
+        try {
+          if (queue.isShuttingDown()) queue = new WorkQueue({ clock, metrics: metrics.queue });
+          leading = true;
+          log.info({}, "leading");
+          for (const inf of Object.values(informers)) for (const r of inf.list()) queue.add(resourceKey(r as unknown as ZlhResource));
+          const sweeps = startSweeps(signal);
+          markReady();
+          await runWorkers({ queue, workers: o.workers, reconcile: reconcileQuietly, logger: log, signal, clock });
+          sweeps();
+        } finally {
+          endTerm();
+        }
       },
       onStoppedLeading: () => {
         leading = false;
@@ -180,7 +196,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // run() returns when leadership ends and does not campaign again (like client-go): campaign again.
   const electing = (async () => {
     while (!stop.signal.aborted) {
-      await elector.run(stop.signal).catch((err: unknown) => log.error({ err: String(err) }, "leader election failed"));
+      await elector.run(stop.signal).catch((err: unknown) => log.error({ err }, "leader election failed"));
       if (!stop.signal.aborted) await clock.sleep(1000, stop.signal);
     }
   })();
@@ -204,7 +220,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       }
       for (const key of lastReady.keys()) if (!reports.get(key)) lastReady.delete(key);
     });
-    const sweep = () => void gc().catch((err: unknown) => log.warn({ err: String(err) }, "garbage collection failed"));
+    const sweep = () => void gc().catch((err: unknown) => log.warn({ err }, "garbage collection failed"));
     const stopGc = every(o.gcIntervalMs ?? 10 * 60_000, sweep);
     sweep();
     const clear = () => {
@@ -217,7 +233,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
 
   return {
     agentUrl: endpoint.url,
-    queue,
+    get queue() {
+      return queue;
+    },
     reports,
     informers,
     isLeader: () => leading,
@@ -226,6 +244,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     async close() {
       stop.abort();
       await electing;
+      await previousTerm;
+      await events.flush();
       await Promise.all(Object.values(informers).map((i) => i.stop()));
       await endpoint.close();
     },

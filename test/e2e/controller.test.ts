@@ -4,7 +4,7 @@ import { describe, it, expect, afterEach } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api, KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { startApiServer, type RunningApiServer } from "../../controller/src/api/server.js";
 import { startController, type RunningController } from "../../controller/src/manager.js";
@@ -106,5 +106,22 @@ describe("the controller on the embedded API server", () => {
     await eventually("the standby to lead", () => standby.c.isLeader(), 20_000);
     // The new leader adopts by owner mark; its own twin starts empty, so it creates there.
     await eventually("the new leader's workload", () => standby.workload.workloads().length === 1);
+  });
+
+  it("reconciles again after losing the Lease and winning it back", async () => {
+    const { server, kc } = await api();
+    const { c, workload } = await controller(kc, "comeback");
+    await c.ready;
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    // Another holder takes the Lease; ours notices on its next renewal and steps down.
+    const lease = await leases.readNamespacedLease({ namespace: "default", name: "zlh-controller" });
+    lease.spec = { ...lease.spec, holderIdentity: "intruder", renewTime: new V1MicroTime(), leaseDurationSeconds: 1 };
+    await leases.replaceNamespacedLease({ namespace: "default", name: "zlh-controller", body: lease });
+    await eventually("leadership lost", () => !c.isLeader(), 20_000);
+    // The intruder never renews: ours takes the Lease back once it expires.
+    await eventually("leadership regained", () => c.isLeader(), 20_000);
+
+    await client(server.kubeconfigPath).create(echoServer("after"));
+    await eventually("the new resource reconciled", () => workload.workloads().some((w) => w.ownerMark.startsWith("GameServer/default/after/")), 20_000);
   });
 });

@@ -4,7 +4,7 @@ export interface Range {
   to: number;
 }
 
-export function lowestFree(used: ReadonlySet<number>, range: Range): number | undefined {
+export function lowestFree(used: { has(n: number): boolean }, range: Range): number | undefined {
   for (let n = range.from; n <= range.to; n++) if (!used.has(n)) return n;
   return undefined;
 }

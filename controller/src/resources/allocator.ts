@@ -41,7 +41,10 @@ export class Allocator {
     const current = r.status;
     const vmid = current?.vmid ?? this.held.get(key)?.vmid ?? this.take(this.vmidOwner, this.vmids, key, "vmid");
     const previous = new Map((current?.ports ?? []).map((p) => [`${p.name}/${p.protocol}`, p.publicPort]));
-    const reserved = [...(this.held.get(key)?.publicPorts ?? [])];
+    // Ports held but not yet recorded in status (a write that lost a race); never one a
+    // recorded port already uses.
+    const recorded = new Set(previous.values());
+    const reserved = (this.held.get(key)?.publicPorts ?? []).filter((p) => !recorded.has(p));
     const ports = wantedPorts(r).map((p): AllocatedPort => {
       if (p.protocol === "http") return p;
       const publicPort = previous.get(`${p.name}/${p.protocol}`) ?? reserved.shift() ?? this.take(this.portOwner, this.publicPorts, key, "public port");
@@ -53,7 +56,7 @@ export class Allocator {
   }
 
   private take(owner: Map<number, string>, range: Range, key: string, what: string): number {
-    const n = lowestFree(new Set(owner.keys()), range);
+    const n = lowestFree(owner, range);
     if (n === undefined) throw new AllocationError(`no free ${what} in ${range.from}-${range.to}`);
     owner.set(n, key);
     return n;

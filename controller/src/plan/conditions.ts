@@ -32,11 +32,12 @@ export type AgentState = "installing" | "starting" | "running" | "stopping" | "s
 
 /**
  * The phase shown to users, derived from conditions and the agent's state only.
- * A condition False with a reason ending in "Failed" (a provider or the agent failed) is Error.
+ * A condition False with a reason ending in "Failed" (a provider failed) or "Conflict" (a name
+ * or file is taken by someone else) is Error.
  */
 export function derivePhase(conditions: readonly Condition[], agentState: AgentState | undefined, deleting: boolean): Phase {
   if (deleting) return "Terminating";
-  if (conditions.some((c) => c.type !== "Ready" && c.status === "False" && c.reason.endsWith("Failed"))) return "Error";
+  if (conditions.some((c) => c.type !== "Ready" && c.status === "False" && /(Failed|Conflict)$/.test(c.reason))) return "Error";
   if (agentState === "error") return "Error";
   const infra: ConditionType[] = ["WorkloadReady", "DNSReady", "RouteReady"];
   if (infra.every((t) => conditionStatus(conditions, t) === "Unknown") && agentState === undefined) return "Pending";

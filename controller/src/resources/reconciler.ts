@@ -52,9 +52,6 @@ export function resourceKey(r: ZlhResource): string {
   return `${pluralOf(r.kind)}/${r.metadata.namespace ?? "default"}/${r.metadata.name}`;
 }
 
-/** A provider step failed: the condition carries the message, the queue owns the backoff. */
-class StepFailed extends Error {}
-
 export function makeReconciler(d: ReconcilerDeps) {
   return async function reconcile(key: string): Promise<ReconcileResult> {
     const obj = d.get(key);
@@ -83,8 +80,9 @@ export function makeReconciler(d: ReconcilerDeps) {
     const log = d.logger.child({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
     let failure: Error | undefined;
     let workload: ObservedWorkload | undefined;
+    let waitingForAddress = false;
     const step = async (type: ConditionInput["type"], failedReason: string, run: () => Promise<ConditionInput | undefined>) => {
-      if (failure) return conditions.push({ type, status: "Unknown", reason: "Waiting", message: "waiting for an earlier step" });
+      if (failure || waitingForAddress) return conditions.push({ type, status: "Unknown", reason: "Waiting", message: "waiting for an earlier step" });
       try {
         const c = await run();
         if (c) conditions.push(c);
@@ -107,8 +105,8 @@ export function makeReconciler(d: ReconcilerDeps) {
         d.events.record(obj, "Normal", "WorkloadStarted", `started workload ${workload.id}`);
       }
       if (!workload.ip) {
-        failure = new StepFailed("waiting for the workload's address");
-        return { type: "WorkloadReady", status: "False", reason: "WaitingForAddress", message: failure.message };
+        waitingForAddress = true;
+        return { type: "WorkloadReady", status: "False", reason: "WaitingForAddress", message: "waiting for the workload's address" };
       }
       return { type: "WorkloadReady", status: "True", reason: "Running", message: `workload ${workload.id} on ${workload.node}` };
     });
@@ -132,10 +130,15 @@ export function makeReconciler(d: ReconcilerDeps) {
       const name = routeName(obj);
       const observed = await d.providers.routing.observe(name);
       if (!desired) {
-        if (observed) await d.providers.routing.delete(name);
+        if (observed?.ownerMark === ownerMark(ownerOf(obj))) await d.providers.routing.delete(name);
         return { type: "RouteReady", status: "True", reason: "NothingToRoute", message: "no port is published through the edge" };
       }
-      if (!observed || observed.ownerMark !== desired.ownerMark || !isDeepStrictEqual(observed.config, desired.config)) {
+      // The file name is derived from kind, namespace and name, which hyphens can make
+      // ambiguous: a file someone else owns is a conflict, never ours to overwrite.
+      if (observed && observed.ownerMark !== desired.ownerMark) {
+        throw Object.assign(new Error(`Traefik route ${name} exists and is owned by ${observed.ownerMark ?? "someone else (no owner mark)"}`), { reason: "Conflict" });
+      }
+      if (!observed || !isDeepStrictEqual(observed.config, desired.config)) {
         await d.providers.routing.apply(desired);
         d.events.record(obj, "Normal", "RouteWritten", `wrote Traefik route ${name}`);
       }
@@ -152,12 +155,15 @@ export function makeReconciler(d: ReconcilerDeps) {
     if (obj.kind === "DevEnvironment" && status.endpoints) status.urls = devUrls(status.endpoints);
     // An agent still running an older spec is not Running yet as far as this spec goes.
     const ran = d.reports.get(key)?.report.generation;
-    const behind = ran !== undefined && ran < (obj.metadata.generation ?? 0);
+    const behind = ran !== undefined && ran < (obj.metadata.generation ?? 0) && status.agent?.state === "running";
     const next = withConditions(obj, status, conditions, behind ? "starting" : status.agent?.state);
-    recordAgentEvents(obj, obj.status, next);
-    if (!isDeepStrictEqual(next, obj.status)) await d.writer.replaceStatus(obj, next);
+    if (!isDeepStrictEqual(next, obj.status)) {
+      await d.writer.replaceStatus(obj, next);
+      // Only after the write: a conflict or a stale cache would otherwise record them twice.
+      recordAgentEvents(obj, obj.status, next);
+    }
     if (failure) throw failure;
-    return {};
+    return waitingForAddress ? { requeueAfterMs: 1000 } : {};
   }
 
   /** What the agent did since the last status, as events for `zlh describe`. */
@@ -228,8 +234,8 @@ export function makeReconciler(d: ReconcilerDeps) {
     }
     // Reverse order of creation: stop routing traffic, unpublish names, then remove the workload.
     const name = routeName(obj);
-    if (await d.providers.routing.observe(name)) await d.providers.routing.delete(name);
     const mark = ownerMark(ownerOf(obj));
+    if ((await d.providers.routing.observe(name))?.ownerMark === mark) await d.providers.routing.delete(name);
     if (obj.status?.vmid !== undefined) {
       const at: Placement = { vmid: obj.status.vmid, ports: obj.status.ports ?? [], ip: "" };
       const names = dnsNames(obj, desiredRecords(obj, at, d.settings).map((r) => r.name));

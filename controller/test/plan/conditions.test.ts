@@ -36,6 +36,8 @@ describe("derivePhase", () => {
   it("is Error when a provider step failed or the agent gave up", () => {
     expect(derivePhase(conds(t("WorkloadReady", "False", "WorkloadFailed")), undefined, false)).toBe("Error");
     expect(derivePhase(conds(...infra), "error", false)).toBe("Error");
+    expect(derivePhase(conds(t("WorkloadReady", "True"), t("DNSReady", "False", "DNSConflict")), undefined, false)).toBe("Error");
+    expect(derivePhase(conds(t("WorkloadReady", "False", "WaitingForAddress")), undefined, false)).toBe("Provisioning");
   });
   it("is Terminating once deletion started, whatever else holds", () => expect(derivePhase(conds(...infra), "running", true)).toBe("Terminating"));
 });

@@ -89,6 +89,21 @@ describe("reconciling a GameServer", () => {
     expect(h.dns.records()).toEqual([{ name: "mc1.zlh.localhost", type: "A", ttl: 300, value: "198.51.100.7" }]);
   });
 
+  it("never overwrites or deletes a Traefik route someone else owns", async () => {
+    const h = harness();
+    const foreign = { name: "zlh-gameserver-default-mc1", ownerMark: "GameServer/default/mc1/another-uid", config: { tcp: {} } };
+    h.routing.seed(foreign);
+    const key = h.create(gameServer());
+    await h.reconcile(key);
+    await h.reconcile(key);
+    await expect(h.reconcile(key)).rejects.toThrow(/owned by GameServer\/default\/mc1\/another-uid/);
+    expect(h.objects.get(key)!.status!.conditions?.find((c) => c.type === "RouteReady")).toMatchObject({ status: "False", reason: "RouteConflict" });
+    h.markDeleted(key);
+    await h.converge(key);
+    expect(h.objects.has(key)).toBe(false);
+    expect(h.routing.routes()).toEqual([foreign]);
+  });
+
   it("gives two resources different vmids and public ports", async () => {
     const h = harness();
     const a = h.create(gameServer("a"));

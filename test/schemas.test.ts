@@ -62,6 +62,11 @@ describe("resource schemas", () => {
     expect(validateDocument("DevEnvironment", d)[0]?.path).toBe(".spec.ports[0].port");
   });
 
+  it("reserves ZLH_ environment names for zlh itself", () => {
+    expect(validateDocument("GameServer", gs({ env: { ZLH_ROOT: "/elsewhere" } })).map((e) => e.path)).toEqual(['.spec.env["ZLH_ROOT"]']);
+    expect(validateDocument("GameServer", gs({ env: { ZLHX: "ok", MY_ZLH_VAR: "ok" } }))).toEqual([]);
+  });
+
   it("rejects bad env names and label keys", () => {
     const errs = validateDocument("GameServer", gs({ env: { "BAD NAME": "x" } }, { name: "x", labels: { "a b": "c" } }));
     expect(errs.map((e) => e.path).sort()).toEqual(['.metadata.labels["a b"]', '.spec.env["BAD NAME"]']);

@@ -137,7 +137,7 @@ export interface DevEnvironmentPort {
   expose?: boolean;
 }
 /**
- * Environment variables for the server process.
+ * Environment variables for the server process. Names starting with ZLH_ are reserved for zlh itself.
  */
 export interface Env {
   [k: string]: string;

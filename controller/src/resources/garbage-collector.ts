@@ -17,8 +17,11 @@ export async function collectGarbage(providers: Providers, ownerExists: (o: Owne
     return owner !== undefined && !ownerExists(owner);
   };
   const report: GarbageReport = { routes: [], records: [], workloads: [] };
+  // Each delete re-checks the mark just before acting: the owner may have been re-created
+  // under the same name since the listing, and its new objects must survive.
   for (const r of await providers.routing.list()) {
     if (!orphaned(r.ownerMark)) continue;
+    if ((await providers.routing.observe(r.name))?.ownerMark !== r.ownerMark) continue;
     await providers.routing.delete(r.name);
     report.routes.push(r.name);
   }
@@ -29,9 +32,13 @@ export async function collectGarbage(providers: Providers, ownerExists: (o: Owne
   }
   for (const w of await providers.workload.list()) {
     if (!orphaned(w.ownerMark)) continue;
+    const again = await providers.workload.observe(parseOwnerMark(w.ownerMark)!);
+    if (again?.id !== w.id) continue;
     await providers.workload.delete(w.id);
     report.workloads.push(w.id);
   }
+  // DNS deletes match the owner mark itself (see providers/dns/apply-changes.ts), so a
+  // re-created owner's records are never among them.
   if (report.routes.length + report.records.length + report.workloads.length > 0) logger.info(report, "garbage collected");
   return report;
 }

@@ -41,6 +41,7 @@ export class FileDnsProvider implements DnsProvider {
   private readonly zone?: string;
   private readonly logger?: Logger;
   private readonly mutex: Mutex;
+  private parsed: { text: string; zone: ParsedZone } | undefined;
 
   constructor(options: FileDnsOptions) {
     this.path = options.path;
@@ -89,7 +90,11 @@ export class FileDnsProvider implements DnsProvider {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { zone: { entries: [], finalNewline: true }, exists: false };
       throw ioError("cannot read", this.path, err);
     }
-    return { zone: parseZone(text, this.path, this.zone), exists: true };
+    // Every reconcile observes; parsing the whole zone each time would make a resync
+    // quadratic. Reading is cheap, so reuse the parse while the bytes are the same
+    // (an operator's edit changes them). Parsed zones are never mutated in place.
+    if (this.parsed?.text !== text) this.parsed = { text, zone: parseZone(text, this.path, this.zone) };
+    return { zone: this.parsed.zone, exists: true };
   }
 
   private write(content: string): void {

@@ -1,11 +1,9 @@
 // The names a user may type for our two kinds, and the REST coordinates each resolves to.
+import { API_VERSION, GROUP, VERSION, kinds, type ResourceKind } from "../plan/resource.js";
 import { CliError } from "./cli-error.js";
 
-export const GROUP = "zerolaghub.dev";
-export const VERSION = "v1alpha1";
-export const API_VERSION = `${GROUP}/${VERSION}`;
-
-export type KindName = "GameServer" | "DevEnvironment";
+export { API_VERSION, GROUP, VERSION };
+export type KindName = ResourceKind;
 
 export interface KindInfo {
   kind: KindName;
@@ -14,10 +12,12 @@ export interface KindInfo {
   shortName: "gs" | "dev";
 }
 
-export const KINDS: readonly KindInfo[] = [
-  { kind: "GameServer", plural: "gameservers", singular: "gameserver", shortName: "gs" },
-  { kind: "DevEnvironment", plural: "devenvironments", singular: "devenvironment", shortName: "dev" },
-];
+export const KINDS: readonly KindInfo[] = (Object.keys(kinds) as KindName[]).map((kind) => ({
+  kind,
+  plural: kinds[kind].plural,
+  singular: kinds[kind].plural.slice(0, -1) as KindInfo["singular"],
+  shortName: kinds[kind].short,
+}));
 
 export function kindInfo(kind: KindName): KindInfo {
   return KINDS.find((k) => k.kind === kind)!;

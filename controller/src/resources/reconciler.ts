@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { ResourceStatus } from "../../../schemas/generated/types.js";
-import type { AgentReportStore } from "../agent-endpoint/agent-report-store.js";
+import { agentReportKey, type AgentReportStore } from "../agent-endpoint/agent-report-store.js";
 import type { Clock } from "../engine/clock.js";
 import type { ReconcileResult } from "../engine/controller-loop.js";
 import { derivePhase, readyCondition, setCondition, type ConditionInput } from "../plan/conditions.js";
@@ -48,8 +48,9 @@ export interface ReconcilerDeps {
 /** Status lastHeartbeat is refreshed at most this often: heartbeats live in memory. */
 const HEARTBEAT_WRITE_MS = 60_000;
 
+/** The work-queue key, which is also the key agent reports are stored under. */
 export function resourceKey(r: ZlhResource): string {
-  return `${pluralOf(r.kind)}/${r.metadata.namespace ?? "default"}/${r.metadata.name}`;
+  return agentReportKey(pluralOf(r.kind), r.metadata.namespace ?? "default", r.metadata.name);
 }
 
 export function makeReconciler(d: ReconcilerDeps) {

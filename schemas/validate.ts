@@ -98,11 +98,3 @@ export function validateDocument(kind: DocumentKind, doc: unknown): FieldError[]
   }
   return kind === "GameServer" || kind === "DevEnvironment" ? semanticErrors(kind, doc) : [];
 }
-
-export function isResourceKind(kind: unknown): kind is "GameServer" | "DevEnvironment" {
-  return kind === "GameServer" || kind === "DevEnvironment";
-}
-
-export function formatErrors(errors: FieldError[]): string {
-  return errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-}

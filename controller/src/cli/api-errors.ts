@@ -44,9 +44,6 @@ export function isNotFound(e: unknown): boolean {
   return apiStatus(e)?.code === 404;
 }
 
-export function isConflict(e: unknown): boolean {
-  return apiStatus(e)?.code === 409;
-}
 
 /** True when the request never reached an HTTP answer (refused, reset, DNS failure). */
 export function isConnectionError(e: unknown): boolean {

@@ -40,9 +40,15 @@ async function pollUntil(io: CliIO, timeoutMs: number, step: () => Promise<boole
   }
 }
 
-/** Resolves when every target is Running; throws on phase Error, deletion, timeout or Ctrl-C. */
-export async function waitForRunning(client: ResourceClient, targets: readonly WaitTarget[], timeoutMs: number, io: CliIO): Promise<void> {
-  const lastPhase = new Map<string, string>();
+/** Reads every target still pending once per poll, until `settled` holds for all of them. */
+async function pollTargets(
+  client: ResourceClient,
+  targets: readonly WaitTarget[],
+  timeoutMs: number,
+  io: CliIO,
+  settled: (t: WaitTarget, ref: string, obj: ResourceObject | undefined) => boolean,
+  onTimeout: (pending: WaitTarget[]) => CliError,
+): Promise<void> {
   const pending = new Set(targets);
   await pollUntil(
     io,
@@ -50,46 +56,56 @@ export async function waitForRunning(client: ResourceClient, targets: readonly W
     async () => {
       for (const t of [...pending]) {
         const ref = resourceRef(t.kind, t.name);
-        const obj = await client.get(kindInfo(t.kind), t.namespace, t.name, ref);
-        if (!obj) throw new CliError("NotFound", `${ref} was deleted while waiting for it to run`);
-        const phase = displayPhase(obj);
-        if (lastPhase.get(ref) !== phase) {
-          lastPhase.set(ref, phase);
-          io.out(`${ref} ${phase}`);
-        }
-        if (obj.status?.phase === "Error") throw new CliError("ResourceError", `${ref} failed: ${failureReason(obj)}`);
-        if (isCurrentlyRunning(obj)) pending.delete(t);
+        if (settled(t, ref, await client.get(kindInfo(t.kind), t.namespace, t.name, ref))) pending.delete(t);
       }
       return pending.size === 0;
     },
-    () => new CliError("Timeout", `timed out waiting for ${[...pending].map((t) => `${resourceRef(t.kind, t.name)} (${lastPhase.get(resourceRef(t.kind, t.name)) ?? "unknown"})`).join(", ")} to be Running`),
+    () => onTimeout([...pending]),
+  );
+}
+
+/** Resolves when every target is Running; throws on phase Error, deletion, timeout or Ctrl-C. */
+export async function waitForRunning(client: ResourceClient, targets: readonly WaitTarget[], timeoutMs: number, io: CliIO): Promise<void> {
+  const lastPhase = new Map<string, string>();
+  await pollTargets(
+    client,
+    targets,
+    timeoutMs,
+    io,
+    (_t, ref, obj) => {
+      if (!obj) throw new CliError("NotFound", `${ref} was deleted while waiting for it to run`);
+      const phase = displayPhase(obj);
+      if (lastPhase.get(ref) !== phase) {
+        lastPhase.set(ref, phase);
+        io.out(`${ref} ${phase}`);
+      }
+      if (obj.status?.phase === "Error") throw new CliError("ResourceError", `${ref} failed: ${failureReason(obj)}`);
+      return isCurrentlyRunning(obj);
+    },
+    (pending) => new CliError("Timeout", `timed out waiting for ${pending.map((t) => `${resourceRef(t.kind, t.name)} (${lastPhase.get(resourceRef(t.kind, t.name)) ?? "unknown"})`).join(", ")} to be Running`),
   );
 }
 
 /** Resolves when every target answers 404, printing `… deleted` for each as it goes. */
 export async function waitForDeletion(client: ResourceClient, targets: readonly WaitTarget[], timeoutMs: number, io: CliIO): Promise<void> {
-  const pending = new Set(targets);
   const finalizers = new Map<WaitTarget, string[]>();
-  await pollUntil(
-    io,
+  await pollTargets(
+    client,
+    targets,
     timeoutMs,
-    async () => {
-      for (const t of [...pending]) {
-        const ref = resourceRef(t.kind, t.name);
-        const obj = await client.get(kindInfo(t.kind), t.namespace, t.name, ref);
-        if (obj) {
-          finalizers.set(t, obj.metadata?.finalizers ?? []);
-          continue;
-        }
-        pending.delete(t);
-        io.out(`${ref} deleted`);
+    io,
+    (t, ref, obj) => {
+      if (obj) {
+        finalizers.set(t, obj.metadata?.finalizers ?? []);
+        return false;
       }
-      return pending.size === 0;
+      io.out(`${ref} deleted`);
+      return true;
     },
-    () =>
+    (pending) =>
       new CliError(
         "Timeout",
-        `timed out waiting for deletion of ${[...pending]
+        `timed out waiting for deletion of ${pending
           .map((t) => {
             const f = finalizers.get(t) ?? [];
             return `${resourceRef(t.kind, t.name)}${f.length ? ` (finalizers: ${f.join(", ")})` : ""}`;

@@ -1,7 +1,9 @@
 // `zlh server`: the embedded API server, the controller and the providers chosen by the
 // config, in one process. The controller still talks to the API over HTTP through
 // client-node, exactly as it would to a Kubernetes cluster.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
@@ -9,6 +11,7 @@ import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { startController } from "./manager.js";
+import { acquireServerLock } from "./server-lock.js";
 import { FileDnsProvider } from "./providers/dns/file.js";
 import { MemoryDnsProvider } from "./providers/dns/memory.js";
 import { MemoryRouteProvider } from "./providers/routing/memory.js";
@@ -79,7 +82,14 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? "info", redact: ["token", "*.token", "authorization", "*.authorization"] });
   const config = loadConfig(opts.configPath, dataDir);
-  const api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
+  const unlock = acquireServerLock(dataDir);
+  let api;
+  try {
+    api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
   // In-process loopback: plain HTTP is ~3x the write throughput of the TLS context kubectl needs.
@@ -95,6 +105,10 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       heartbeatSeconds: config.agent.heartbeatSeconds,
       missedHeartbeats: config.agent.missedHeartbeats,
       agentSecret: loadOrCreateAgentSecret(join(dataDir, "agent.secret")),
+      // The data-directory lock makes this server the only one here, so its identity can
+      // stay the same across restarts: after a crash it resumes its own Lease at once
+      // instead of waiting for it to expire.
+      identity: `zlh-server-${osHostname()}-${createHash("sha256").update(dataDir).digest("hex").slice(0, 10)}`,
       logger: logger.child({ component: "controller" }),
     });
     return {
@@ -104,10 +118,12 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       async close() {
         await controller.close();
         await api.close();
+        unlock();
       },
     };
   } catch (err) {
     await api.close();
+    unlock();
     throw err;
   }
 }

@@ -16,13 +16,17 @@ export interface DeleteOptions extends ConnectionOptions {
   wait?: boolean;
   timeout?: string;
   ignoreNotFound?: boolean;
+  all?: boolean;
+  allNamespaces?: boolean;
 }
 
 export async function deleteCommand(io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
   const timeoutMs = parseDuration(opts.timeout ?? "5m");
   const fromFiles = (opts.filename?.length ?? 0) > 0;
   if (fromFiles && args.length > 0) throw new CliError("InvalidArgument", "give either KIND NAME… or -f FILE, not both");
-  if (!fromFiles && args.length < 2) throw new CliError("InvalidArgument", "delete needs KIND and at least one NAME (or -f FILE)");
+  if (opts.all && (fromFiles || args.length !== 1)) throw new CliError("InvalidArgument", "--all takes exactly one KIND argument (e.g. `zlh delete all --all`)");
+  if (opts.allNamespaces && !opts.all) throw new CliError("InvalidArgument", "-A goes with --all");
+  if (!fromFiles && !opts.all && args.length < 2) throw new CliError("InvalidArgument", "delete needs KIND and at least one NAME (or -f FILE, or KIND --all)");
 
   const conn = connect(opts, io.env);
   let targets: WaitTarget[];
@@ -34,6 +38,13 @@ export async function deleteCommand(io: CliIO, args: string[], opts: DeleteOptio
       return 1;
     }
     targets = loaded.manifests.map((m) => ({ kind: m.kind, namespace: m.namespace, name: m.name }));
+  } else if (opts.all) {
+    const lister = new ResourceClient(conn);
+    targets = [];
+    for (const info of resolveKinds(args[0]!)) {
+      const { items } = await lister.list(info, opts.allNamespaces ? undefined : conn.namespace);
+      for (const o of items) targets.push({ kind: info.kind, namespace: o.metadata?.namespace ?? conn.namespace, name: o.metadata?.name ?? "" });
+    }
   } else {
     const kinds = resolveKinds(args[0]!);
     if (kinds.length !== 1) throw new CliError("InvalidArgument", "delete by name takes one kind (gameserver or devenvironment)");

@@ -70,6 +70,8 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .option("--wait", "wait until each object is gone")
     .option("--timeout <duration>", "how long --wait waits", "5m")
     .option("--ignore-not-found", "a missing object is not an error")
+    .option("--all", "every object of the given kind(s) in the namespace (with -A: in every namespace)")
+    .option("-A, --all-namespaces", "with --all: in every namespace")
     .action((args: string[], o) => run(deleteCommand(io, args, o)));
 
   return program;

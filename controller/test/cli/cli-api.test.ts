@@ -180,6 +180,22 @@ describe("zlh delete", () => {
     expect((await zlh("delete", "gs", "mc1", "--ignore-not-found")).code).toBe(0);
   });
 
+  it("--all deletes every object of the kinds in the namespace, and only there", async () => {
+    await zlh("apply", "-f", tmp.write(`${ns}/all.yaml`, `${gameServerYaml("a")}---\n${gameServerYaml("b")}---\n${devEnvYaml("d")}`));
+    const other = `${ns}-other`;
+    const io = captureIO({ clock: realClock });
+    await runCli(["apply", "-f", tmp.write(`${ns}/other.yaml`, gameServerYaml("keep")), "--kubeconfig", api.kubeconfigPath, "-n", other], io);
+
+    const r = await zlh("delete", "all", "--all", "--wait", "--timeout", "30s");
+    expect(r.code).toBe(0);
+    expect([...r.io.stdout].sort()).toEqual(["devenvironment.zerolaghub.dev/d deleted", "gameserver.zerolaghub.dev/a deleted", "gameserver.zerolaghub.dev/b deleted"]);
+    expect(JSON.parse((await zlh("get", "all", "-o", "json")).io.stdout.join("\n")).items).toEqual([]);
+    const kept = captureIO({ clock: realClock });
+    await runCli(["get", "gs", "-o", "name", "--kubeconfig", api.kubeconfigPath, "-n", other], kept);
+    expect(kept.stdout).toEqual(["gameserver.zerolaghub.dev/keep"]);
+    expect((await zlh("delete", "gs", "x", "--all")).code).toBe(1);
+  });
+
   it("--wait with -f waits until each object is gone", async () => {
     const f = tmp.write(`${ns}/delw.yaml`, `${gameServerYaml("mc1")}---\n${devEnvYaml("dev1")}`);
     await zlh("apply", "-f", f);

@@ -11,8 +11,7 @@ describe("bad input", () => {
     t = await startTestServer();
   });
   afterAll(async () => {
-    await t.stop();
-    removeDir(t.dataDir);
+    await t.dispose();
   });
 
   const stored = async (): Promise<string[]> => (await t.raw("GET", "/apis/zerolaghub.dev/v1alpha1/gameservers")).json.items.map((o: { metadata: { name: string } }) => o.metadata.name);

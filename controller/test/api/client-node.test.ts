@@ -29,8 +29,7 @@ describe("custom resources through client-node", () => {
     api = t.kc.makeApiClient(CustomObjectsApi);
   });
   afterAll(async () => {
-    await t.stop();
-    removeDir(t.dataDir);
+    await t.dispose();
   });
 
   it("creates with server-set metadata, drops status, and reads it back", async () => {

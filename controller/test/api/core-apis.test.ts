@@ -3,7 +3,7 @@ import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type Core
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSelfSignedCertificate } from "../../src/api/self-signed-cert.js";
-import { gameServer, GROUP, removeDir, startTestServer, VERSION, type TestServer } from "./api-test-server.js";
+import { gameServer, GROUP, startTestServer, VERSION, type TestServer } from "./api-test-server.js";
 
 function event(name: string, involved: { name: string; uid: string; kind?: string }, reason = "Provisioned"): CoreV1Event {
   return {
@@ -33,8 +33,7 @@ describe("core APIs", () => {
     t = await startTestServer();
   });
   afterAll(async () => {
-    await t.stop();
-    removeDir(t.dataDir);
+    await t.dispose();
   });
 
   it("stores events and lists them by involvedObject fields, as kubectl describe asks", async () => {

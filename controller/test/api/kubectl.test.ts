@@ -43,8 +43,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl", () => {
     work = mkdtempSync(join(tmpdir(), "zlh-kubectl-"));
   });
   afterAll(async () => {
-    await t.stop();
-    removeDir(t.dataDir);
+    await t.dispose();
     removeDir(work);
   });
 

@@ -1,14 +1,15 @@
 // ajv validators for every document zlh reads: the single entry point for schema checks,
 // shared by the API server, the CLI, the controller and the agent.
-import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
+import agentReportSchema from "./agent-report.schema.json" with { type: "json" };
+import commonSchema from "./common.schema.json" with { type: "json" };
+import controllerConfigSchema from "./controller-config.schema.json" with { type: "json" };
+import devEnvironmentSchema from "./devenvironment.schema.json" with { type: "json" };
+import gameServerSchema from "./gameserver.schema.json" with { type: "json" };
 import { semanticErrors } from "./semantics.js";
 
 const addFormats = addFormatsModule.default;
-const dir = dirname(fileURLToPath(import.meta.url));
 const base = "https://zerolaghub.dev/schemas/";
 
 export type DocumentKind = "GameServer" | "DevEnvironment" | "AgentReport" | "ControllerConfig";
@@ -28,8 +29,9 @@ const files: Record<DocumentKind, string> = {
 
 const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false });
 addFormats(ajv);
-for (const f of readdirSync(dir).filter((n) => n.endsWith(".schema.json"))) {
-  ajv.addSchema(JSON.parse(readFileSync(join(dir, f), "utf8")) as object);
+// Imported, not read from disk, so the bundled CLI, server and agent carry them inside.
+for (const schema of [commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema]) {
+  ajv.addSchema(schema as object);
 }
 const compiled = new Map<DocumentKind, ValidateFunction>();
 function validatorFor(kind: DocumentKind): ValidateFunction {

@@ -1,4 +1,4 @@
-// zlh-agent entry point: `node --import tsx agent/src/main.ts`, started by the workload
+// zlh-agent entry point (bundled to dist/agent/zlh-agent.mjs by `npm run build`), started by the workload
 // provider with the ZLH_* environment (see agent-env.ts).
 import { readFileSync } from "node:fs";
 import { pino } from "pino";

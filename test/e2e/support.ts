@@ -33,7 +33,7 @@ export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       if (!(root ?? cwd).startsWith(dir)) continue;
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      out.push({ pid: Number(entry), agent: cmd.includes("agent/src/main.ts") });
+      out.push({ pid: Number(entry), agent: cmd.includes("zlh-agent.mjs") });
     } catch {
       // gone, or not ours to read
     }

@@ -21,7 +21,7 @@ export async function collectGarbage(providers: Providers, ownerExists: (o: Owne
   // under the same name since the listing, and its new objects must survive.
   for (const r of await providers.routing.list()) {
     if (!orphaned(r.ownerMark)) continue;
-    if ((await providers.routing.observe(r.name))?.ownerMark !== r.ownerMark) continue;
+    if ((await providers.routing.observe([r.name]))[0]?.ownerMark !== r.ownerMark) continue;
     await providers.routing.delete(r.name);
     report.routes.push(r.name);
   }
@@ -32,7 +32,7 @@ export async function collectGarbage(providers: Providers, ownerExists: (o: Owne
   }
   for (const w of await providers.workload.list()) {
     if (!orphaned(w.ownerMark)) continue;
-    const again = await providers.workload.observe(parseOwnerMark(w.ownerMark)!);
+    const again = (await providers.workload.observe([parseOwnerMark(w.ownerMark)!]))[0];
     if (again?.id !== w.id) continue;
     await providers.workload.delete(w.id);
     report.workloads.push(w.id);

@@ -97,7 +97,7 @@ export function makeReconciler(d: ReconcilerDeps) {
 
     await step("WorkloadReady", "WorkloadFailed", async () => {
       const p = d.providers.workload;
-      workload = await p.observe(ownerOf(obj));
+      workload = (await p.observe([ownerOf(obj)]))[0];
       if (!workload) {
         workload = await p.create(desiredWorkload(obj, vmid, { controllerUrl: d.agentUrl, token: d.agentToken(obj) }));
         d.events.record(obj, "Normal", "WorkloadCreated", `created workload ${workload.id} on ${workload.node}`);
@@ -129,7 +129,7 @@ export function makeReconciler(d: ReconcilerDeps) {
     await step("RouteReady", "RouteFailed", async () => {
       const desired = desiredRoute(obj, at, d.settings);
       const name = routeName(obj);
-      const observed = await d.providers.routing.observe(name);
+      const observed = (await d.providers.routing.observe([name]))[0];
       if (!desired) {
         if (observed?.ownerMark === ownerMark(ownerOf(obj))) await d.providers.routing.delete(name);
         return { type: "RouteReady", status: "True", reason: "NothingToRoute", message: "no port is published through the edge" };
@@ -236,14 +236,14 @@ export function makeReconciler(d: ReconcilerDeps) {
     // Reverse order of creation: stop routing traffic, unpublish names, then remove the workload.
     const name = routeName(obj);
     const mark = ownerMark(ownerOf(obj));
-    if ((await d.providers.routing.observe(name))?.ownerMark === mark) await d.providers.routing.delete(name);
+    if ((await d.providers.routing.observe([name]))[0]?.ownerMark === mark) await d.providers.routing.delete(name);
     if (obj.status?.vmid !== undefined) {
       const at: Placement = { vmid: obj.status.vmid, ports: obj.status.ports ?? [], ip: "" };
       const names = dnsNames(obj, desiredRecords(obj, at, d.settings).map((r) => r.name));
       const ours = (await d.providers.dns.observe(names)).filter((r) => r.ownerMark === mark);
       if (ours.length > 0) await d.providers.dns.apply({ create: [], update: [], delete: ours });
     }
-    const workload = await d.providers.workload.observe(ownerOf(obj));
+    const workload = (await d.providers.workload.observe([ownerOf(obj)]))[0];
     if (workload) await d.providers.workload.delete(workload.id);
     d.events.record(obj, "Normal", "CleanedUp", "route, DNS records and workload removed");
     await d.writer.replace({ ...obj, metadata: { ...obj.metadata, finalizers: (obj.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) } });

@@ -49,7 +49,7 @@ describe("withCallCounts", () => {
     const p = withCallCounts(inner);
     expect(p.name).toBe("memory");
     p.failNext(1, "injected through the wrapper");
-    await expect(p.observe("zlh-a")).rejects.toThrow("injected through the wrapper");
+    await expect(p.observe(["zlh-a"])).rejects.toThrow("injected through the wrapper");
   });
 
   it("tells the provider kinds apart", () => {

@@ -57,14 +57,14 @@ export function routeProviderContract(name: string, make: () => Promise<RouteHar
       const p = await setup();
       const r = httpRoute("zlh-devenvironment-default-alice");
       await p.apply(r);
-      expect(await p.observe(r.name)).toEqual({ name: r.name, ownerMark: r.ownerMark, config: r.config });
+      expect((await p.observe([r.name]))[0]).toEqual({ name: r.name, ownerMark: r.ownerMark, config: r.config });
     });
 
     it("replaces a route's config when it changes", async () => {
       const p = await setup();
       await p.apply(httpRoute("zlh-a"));
       await p.apply(httpRoute("zlh-a", "http://127.77.0.100:7000"));
-      expect((await p.observe("zlh-a"))?.config).toEqual(httpRoute("zlh-a", "http://127.77.0.100:7000").config);
+      expect(((await p.observe(["zlh-a"]))[0])?.config).toEqual(httpRoute("zlh-a", "http://127.77.0.100:7000").config);
     });
 
     it("writes once when the same route is applied twice", async () => {
@@ -81,7 +81,7 @@ export function routeProviderContract(name: string, make: () => Promise<RouteHar
       await p.apply(httpRoute("zlh-a"));
       await p.apply(httpRoute("zlh-b"));
       await p.delete("zlh-a");
-      expect(await p.observe("zlh-a")).toBeUndefined();
+      expect((await p.observe(["zlh-a"]))[0]).toBeUndefined();
       expect(await h.version("zlh-a")).toBeUndefined();
       await p.delete("zlh-a");
       await p.delete("zlh-never-existed");
@@ -94,7 +94,7 @@ export function routeProviderContract(name: string, make: () => Promise<RouteHar
       await h.addForeign("zlh-hand", handConfig);
       await p.apply(httpRoute("zlh-a"));
       expect((await p.list()).map((r) => r.name)).toEqual(["zlh-a"]);
-      expect(await p.observe("zlh-hand")).toEqual({ name: "zlh-hand", config: handConfig });
+      expect((await p.observe(["zlh-hand"]))[0]).toEqual({ name: "zlh-hand", config: handConfig });
       const v = await h.version("zlh-hand");
       const e1 = await rejection(p.apply(httpRoute("zlh-hand")));
       expect(e1.reason).toBe("Conflict");
@@ -111,7 +111,7 @@ export function routeProviderContract(name: string, make: () => Promise<RouteHar
         const err = await rejection(p.apply({ ...httpRoute("zlh-a"), name: bad }));
         expect(err.reason).toBe("Invalid");
         expect(err.message).toContain(JSON.stringify(bad));
-        await expect(p.observe(bad)).rejects.toMatchObject({ reason: "Invalid" });
+        await expect(p.observe([bad])).rejects.toMatchObject({ reason: "Invalid" });
         await expect(p.delete(bad)).rejects.toMatchObject({ reason: "Invalid" });
       },
     );
@@ -124,7 +124,7 @@ export function routeProviderContract(name: string, make: () => Promise<RouteHar
       expect(isProviderError(err)).toBe(true);
       expect(err.reason).toBe("Invalid");
       expect(err.message).toContain('.http.routers["zlh-a"].service: required field is missing');
-      expect(await p.observe("zlh-a")).toBeUndefined();
+      expect((await p.observe(["zlh-a"]))[0]).toBeUndefined();
       const v2 = await rejection(p.apply({ ...r, config: { http: { routers: { a: { rule: "x", service: "s", ipWhiteList: {} } } } } }));
       expect(v2.message).toContain(".http.routers.a.ipWhiteList: unknown field");
     });

@@ -100,7 +100,7 @@ describe("TraefikFileRouteProvider", () => {
     const directory = tempDir("traefik");
     const p = new TraefikFileRouteProvider({ directory });
     await p.apply({ name: "zlh-example", ownerMark: "GameServer/default/mc1/0b6f6a55-1111-4222-8333-944445555666", config: example });
-    expect((await p.observe("zlh-example"))?.config).toEqual(example);
+    expect(((await p.observe(["zlh-example"]))[0])?.config).toEqual(example);
   });
 
   it("lists only top-level zlh-*.yaml files, skipping temporary files, other names and subdirectories", async () => {
@@ -135,7 +135,7 @@ describe("TraefikFileRouteProvider", () => {
     const path = join(directory, "zlh-a.yaml");
     writeFileSync(path, "# zerolaghub.dev/owner=GameServer/default/mc1/0b6f\nhttp:\n  routers: [unclosed\n");
     const p = new TraefikFileRouteProvider({ directory });
-    await expect(p.observe("zlh-a")).rejects.toMatchObject({ reason: "ParseError", message: expect.stringMatching(new RegExp(`^${path}:\\d+:\\d+: `)) });
+    await expect(p.observe(["zlh-a"])).rejects.toMatchObject({ reason: "ParseError", message: expect.stringMatching(new RegExp(`^${path}:\\d+:\\d+: `)) });
   });
 
   it("creates the directory on the first write", async () => {

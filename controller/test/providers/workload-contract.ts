@@ -59,9 +59,33 @@ export function workloadProviderContract(name: string, make: () => Promise<Workl
     it("finds a workload by its owner's mark and nothing for another owner", async () => {
       const p = await setup();
       const created = await p.create(desired(mc1, 100));
-      expect(await p.observe(mc1)).toEqual(created);
-      expect(await p.observe(alice)).toBeUndefined();
-      expect(await p.observe({ ...mc1, uid: "ffffffff-1111-4222-8333-944445555666" })).toBeUndefined();
+      expect((await p.observe([mc1]))[0]).toEqual(created);
+      expect((await p.observe([alice]))[0]).toBeUndefined();
+      expect((await p.observe([{ ...mc1, uid: "ffffffff-1111-4222-8333-944445555666" }]))[0]).toBeUndefined();
+    });
+
+    it("observes many owners in one call, returning only those that have a workload", async () => {
+      const p = await setup();
+      const a = await p.create(desired(mc1, 100));
+      const b = await p.create(desired(alice, 101));
+      const ghost: Owner = { ...mc1, name: "ghost", uid: "eeeeeeee-1111-4222-8333-944445555666" };
+      const found = await p.observe([mc1, ghost, alice]);
+      expect(found.map((w) => w.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await p.observe([])).toEqual([]);
+    });
+
+    it("updates limits and the agent's controller URL in place, without a second agent", async () => {
+      const p = await setup();
+      const w = await p.create(desired(mc1, 100));
+      const next = { ...desired(mc1, 100), resources: { cpu: 4, memoryMiB: 4096, diskGiB: 10 }, agent: { controllerUrl: "http://127.0.0.1:7999", token: "token-2" } };
+      const updated = await p.update(w.id, next);
+      expect(updated).toMatchObject({ id: w.id, vmid: 100, running: true });
+      const seen = (await p.observe([mc1]))[0]!;
+      if (seen.controllerUrl !== undefined) expect(seen.controllerUrl).toBe("http://127.0.0.1:7999");
+      if (seen.resources !== undefined) expect(seen.resources).toEqual({ cpu: 4, memoryMiB: 4096, diskGiB: 10 });
+      expect(await h!.agentStarts(w.id)).toBe(1);
+      await expect(p.update("999-gameserver-default-nothing", desired(mc1, 999))).rejects.toMatchObject({ reason: "NotFound" });
+      await expect(p.update(w.id, desired(alice, 100))).rejects.toMatchObject({ reason: "Conflict" });
     });
 
     it("lists every workload it created", async () => {
@@ -95,9 +119,9 @@ export function workloadProviderContract(name: string, make: () => Promise<Workl
       const p = await setup();
       const w = await p.create(desired(mc1, 100));
       await h!.crashAgent(w.id);
-      expect((await p.observe(mc1))?.running).toBe(false);
+      expect(((await p.observe([mc1]))[0])?.running).toBe(false);
       expect((await p.start(w.id)).running).toBe(true);
-      expect((await p.observe(mc1))?.running).toBe(true);
+      expect(((await p.observe([mc1]))[0])?.running).toBe(true);
       expect(await h!.agentStarts(w.id)).toBe(2);
     });
 
@@ -106,7 +130,7 @@ export function workloadProviderContract(name: string, make: () => Promise<Workl
       const w = await p.create(desired(mc1, 100));
       const other = await p.create(desired(alice, 101));
       await p.delete(w.id);
-      expect(await p.observe(mc1)).toBeUndefined();
+      expect((await p.observe([mc1]))[0]).toBeUndefined();
       expect(await p.list()).toEqual([other]);
       await p.delete(w.id);
       await p.delete("999-gameserver-default-nothing");

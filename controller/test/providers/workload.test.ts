@@ -136,7 +136,7 @@ describe("LocalWorkloadProvider", () => {
     const { pid } = await agentInfo(root, w.id);
 
     const restarted = localProvider(root);
-    expect(await restarted.observe(mc1)).toEqual({ ...w, running: true });
+    expect((await restarted.observe([mc1]))[0]).toEqual({ ...w, running: true });
     expect(await restarted.start(w.id)).toEqual({ ...w, running: true });
     expect(readMarker(root, w.id).agent?.pid).toBe(pid);
     expect(readFileSync(join(root, w.id, "agent-starts.log"), "utf8").trim().split("\n")).toEqual([String(pid)]);
@@ -172,7 +172,7 @@ describe("LocalWorkloadProvider", () => {
     plant();
 
     const p = localProvider(root);
-    expect((await p.observe(mc1))?.running).toBe(false);
+    expect(((await p.observe([mc1]))[0])?.running).toBe(false);
     await p.delete(id);
     expect(existsSync(join(root, id))).toBe(false);
     expect(isSameProcess(pid, strangerStart)).toBe(true);
@@ -212,7 +212,7 @@ describe("LocalWorkloadProvider", () => {
     const marker = readMarker(root, w.id);
     delete marker.agent;
     writeFileSync(join(root, w.id, MARKER_FILE), JSON.stringify(marker));
-    expect((await p.observe(alice))?.running).toBe(false);
+    expect(((await p.observe([alice]))[0])?.running).toBe(false);
 
     const started = await p.start(w.id);
     expect(started.running).toBe(true);
@@ -289,16 +289,15 @@ describe("LocalWorkloadProvider", () => {
       reason: "Unavailable",
       message: expect.stringContaining("no-such-agent"),
     });
-    expect((await broken.observe(mc1))?.running).toBe(false);
+    expect(((await broken.observe([mc1]))[0])?.running).toBe(false);
     expect((await localProvider(root).start("100-gameserver-default-mc1")).running).toBe(true);
   });
 
-  it("runs the real agent through tsx by default", () => {
-    const [node, flag, loader, main] = defaultAgentCommand();
+  it("runs the bundled agent (plain JavaScript) by default", () => {
+    const [node, main, ...rest] = defaultAgentCommand();
     expect(node).toBe(process.execPath);
-    expect(flag).toBe("--import");
-    expect(loader).toMatch(/^file:\/\/.*\/tsx\/.*\.mjs$/);
-    expect(main).toMatch(/\/agent\/src\/main\.ts$/);
-    expect(existsSync(fileURLToPath(loader!))).toBe(true);
+    expect(main).toMatch(/\/dist\/agent\/zlh-agent\.mjs$/);
+    expect(rest).toEqual([]);
+    expect(existsSync(main!)).toBe(true);
   });
 });

@@ -30,11 +30,15 @@ export class MemoryRouteProvider implements RouteProvider {
     return [...this.state.values()].map((r) => structuredClone(r));
   }
 
-  async observe(name: string): Promise<ObservedRoute | undefined> {
+  async observe(names: readonly string[]): Promise<ObservedRoute[]> {
     this.failures.check("observe");
-    assertRouteName(name);
-    const r = this.state.get(name);
-    return r && structuredClone(r);
+    for (const name of names) assertRouteName(name);
+    const out: ObservedRoute[] = [];
+    for (const name of new Set(names)) {
+      const r = this.state.get(name);
+      if (r) out.push(structuredClone(r));
+    }
+    return out;
   }
 
   async apply(route: DesiredRoute): Promise<void> {

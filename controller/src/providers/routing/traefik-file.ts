@@ -41,10 +41,14 @@ export class TraefikFileRouteProvider implements RouteProvider {
     this.logger = options.logger?.child({ provider: "routing/traefik-file" });
   }
 
-  async observe(name: string): Promise<ObservedRoute | undefined> {
-    assertRouteName(name);
-    const text = this.readRoute(name);
-    return text === undefined ? undefined : parseRoute(name, this.pathOf(name), text);
+  async observe(names: readonly string[]): Promise<ObservedRoute[]> {
+    for (const name of names) assertRouteName(name);
+    const out: ObservedRoute[] = [];
+    for (const name of new Set(names)) {
+      const text = this.readRoute(name);
+      if (text !== undefined) out.push(parseRoute(name, this.pathOf(name), text));
+    }
+    return out;
   }
 
   async apply(route: DesiredRoute): Promise<void> {

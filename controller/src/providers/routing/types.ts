@@ -16,8 +16,8 @@ export interface ObservedRoute {
 
 export interface RouteProvider {
   readonly name: string;
-  /** The route by name, if present. Read-only. */
-  observe(name: string): Promise<ObservedRoute | undefined>;
+  /** The routes with these names that exist (in one call, so callers can batch). Read-only. */
+  observe(names: readonly string[]): Promise<ObservedRoute[]>;
   /** Validates and writes the route (atomically where the backend allows). */
   apply(route: DesiredRoute): Promise<void>;
   /** Removes the route; a missing one is success. */

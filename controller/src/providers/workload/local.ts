@@ -5,12 +5,11 @@
 // marker file.
 import { spawn } from "node:child_process";
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { realClock, type Clock } from "../../engine/clock.js";
+import { agentBundlePath } from "../../project-paths.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { Mutex } from "../mutex.js";
 import { ownerMark, parseOwnerMark, type Owner } from "../owner.js";
@@ -54,10 +53,9 @@ export interface LocalWorkloadOptions {
   clock?: Clock;
 }
 
-/** `node --import tsx <repo>/agent/src/main.ts`, with tsx resolved here so any cwd works. */
+/** `node <checkout>/dist/agent/zlh-agent.mjs`: the bundled agent, plain JavaScript. */
 export function defaultAgentCommand(): string[] {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return [process.execPath, "--import", tsx, fileURLToPath(new URL("../../../../agent/src/main.ts", import.meta.url))];
+  return [process.execPath, agentBundlePath()];
 }
 
 export class LocalWorkloadProvider implements WorkloadProvider {
@@ -82,13 +80,16 @@ export class LocalWorkloadProvider implements WorkloadProvider {
     this.clock = options.clock ?? realClock;
   }
 
-  async observe(owner: Owner): Promise<ObservedWorkload | undefined> {
-    const mark = ownerMark(owner);
-    // Only directories named for this owner can hold its marker, so a reconcile reads one or
-    // two markers, not one per workload on the host.
-    const suffix = `-${owner.kind.toLowerCase()}-${owner.namespace}-${owner.name}`;
-    const named = (id: string) => id.endsWith(suffix) && /^[0-9]+$/.test(id.slice(0, -suffix.length));
-    return this.scan(named).find((w) => w.ownerMark === mark);
+  async observe(owners: readonly Owner[]): Promise<ObservedWorkload[]> {
+    const marks = new Set(owners.map(ownerMark));
+    // Only directories named for these owners can hold their markers, so a reconcile reads
+    // one or two markers, not one per workload on the host.
+    const suffixes = new Set(owners.map((o) => `-${o.kind.toLowerCase()}-${o.namespace}-${o.name}`));
+    const named = (id: string) => {
+      const m = /^[0-9]+(-.*)$/.exec(id);
+      return m !== null && suffixes.has(m[1]!);
+    };
+    return this.scan(named).filter((w) => marks.has(w.ownerMark));
   }
 
   async list(): Promise<ObservedWorkload[]> {
@@ -141,6 +142,22 @@ export class LocalWorkloadProvider implements WorkloadProvider {
       if (!marker) throw new ProviderError("NotFound", `workload ${id} does not exist under ${this.root}`);
       if (isRunning(marker)) return toObserved(id, marker);
       return this.startAgent(id, dir, marker);
+    });
+  }
+
+  async update(id: string, desired: DesiredWorkload): Promise<ObservedWorkload> {
+    assertWorkloadId(id);
+    assertValidDesired(desired);
+    return this.lockFor(id).run(async () => {
+      const dir = this.dirOf(id);
+      const marker = this.readMarker(dir);
+      if (!marker) throw new ProviderError("NotFound", `workload ${id} does not exist under ${this.root}`);
+      if (marker.ownerMark !== ownerMark(desired.owner)) throw new ProviderError("Conflict", `workload ${id} belongs to ${marker.ownerMark}`);
+      // Local workloads have no limits to resize; the marker records what was asked for.
+      const next: WorkloadMarker = { ...marker, resources: { ...desired.resources }, controllerUrl: desired.agent.controllerUrl };
+      writeFileAtomic(join(dir, TOKEN_FILE), desired.agent.token, { mode: 0o600 });
+      if (JSON.stringify(next) !== JSON.stringify(marker)) this.writeMarker(dir, next);
+      return toObserved(id, next);
     });
   }
 
@@ -317,5 +334,5 @@ function isRunning(m: WorkloadMarker): boolean {
 }
 
 function toObserved(id: string, m: WorkloadMarker): ObservedWorkload {
-  return { id, vmid: m.vmid, node: m.node, ip: m.ip, running: isRunning(m), ownerMark: m.ownerMark };
+  return { id, vmid: m.vmid, node: m.node, ip: m.ip, running: isRunning(m), ownerMark: m.ownerMark, resources: m.resources, controllerUrl: m.controllerUrl };
 }

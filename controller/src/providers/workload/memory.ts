@@ -47,11 +47,10 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
     return [...this.state.values()].map((w) => structuredClone(w));
   }
 
-  async observe(owner: Owner): Promise<ObservedWorkload | undefined> {
+  async observe(owners: readonly Owner[]): Promise<ObservedWorkload[]> {
     this.failures.check("observe");
-    const mark = ownerMark(owner);
-    const w = [...this.state.values()].find((x) => x.ownerMark === mark);
-    return w && observed(w);
+    const marks = new Set(owners.map(ownerMark));
+    return [...this.state.values()].filter((x) => marks.has(x.ownerMark)).map(observed);
   }
 
   async create(desired: DesiredWorkload): Promise<ObservedWorkload> {
@@ -94,6 +93,23 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
     return observed(w);
   }
 
+  async update(id: string, desired: DesiredWorkload): Promise<ObservedWorkload> {
+    this.failures.check("update");
+    assertWorkloadId(id);
+    assertValidDesired(desired);
+    const w = this.state.get(id);
+    if (!w) throw new ProviderError("NotFound", `workload ${id} does not exist`);
+    if (w.ownerMark !== ownerMark(desired.owner)) throw new ProviderError("Conflict", `workload ${id} belongs to ${w.ownerMark}`);
+    const changed = JSON.stringify(w.resources) !== JSON.stringify(desired.resources) || w.controllerUrl !== desired.agent.controllerUrl || w.token !== desired.agent.token;
+    if (changed) {
+      w.resources = { ...desired.resources };
+      w.controllerUrl = desired.agent.controllerUrl;
+      w.token = desired.agent.token;
+      this.writes += 1;
+    }
+    return observed(w);
+  }
+
   async delete(id: string): Promise<void> {
     this.failures.check("delete");
     assertWorkloadId(id);
@@ -107,5 +123,5 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
 }
 
 function observed(w: MemoryWorkload): ObservedWorkload {
-  return { id: w.id, vmid: w.vmid, node: w.node, ip: w.ip, running: w.running, ownerMark: w.ownerMark };
+  return { id: w.id, vmid: w.vmid, node: w.node, ip: w.ip, running: w.running, ownerMark: w.ownerMark, resources: { ...w.resources }, controllerUrl: w.controllerUrl };
 }

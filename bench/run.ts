@@ -95,7 +95,7 @@ async function run(n: number): Promise<Result> {
     const counts = () => sum([providers.workload.counts(), providers.dns.counts(), providers.routing.counts()]);
     const controller = await startController({
       kubeConfig: kc,
-      providers,
+      providers: { ...providers, dns: [{ provider: providers.dns, target: "edge" }] },
       settings: { zone: "bench.zlh.localhost", ttl: 60, httpEntryPoint: "websecure" },
       workers,
       vmids: { from: 100, to: 65535 },

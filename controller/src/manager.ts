@@ -69,7 +69,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   let queue = new WorkQueue({ clock, metrics: metrics.queue });
   const providers: Providers = {
     workload: withCallCounts(o.providers.workload, { registry: metrics.registry }),
-    dns: withCallCounts(o.providers.dns, { registry: metrics.registry }),
+    dns: o.providers.dns.map((t) => ({ ...t, provider: withCallCounts(t.provider, { registry: metrics.registry }) })),
     routing: withCallCounts(o.providers.routing, { registry: metrics.registry }),
   };
   const reports = new AgentReportStore({ clock, onChange: (key) => queue.add(key) });

@@ -41,9 +41,12 @@ export function buildProviders(c: ResolvedConfig, logger: Logger): Providers {
     workload: c.workload.type === "memory"
       ? new MemoryWorkloadProvider()
       : new LocalWorkloadProvider({ root: c.workload.root, agentCommand: defaultAgentCommand(), logger: logger.child({ provider: "workload-local" }) }),
-    dns: c.dns.type === "memory"
-      ? new MemoryDnsProvider()
-      : new FileDnsProvider({ path: c.dns.path, zone: c.settings.zone, logger: logger.child({ provider: "dns-file" }) }),
+    dns: [{
+      target: "edge",
+      provider: c.dns.type === "memory"
+        ? new MemoryDnsProvider()
+        : new FileDnsProvider({ path: c.dns.path, zone: c.settings.zone, logger: logger.child({ provider: "dns-file" }) }),
+    }],
     routing: c.routing.type === "memory"
       ? new MemoryRouteProvider()
       : new TraefikFileRouteProvider({ directory: c.routing.directory, logger: logger.child({ provider: "routing-traefik-file" }) }),

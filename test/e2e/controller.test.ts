@@ -33,7 +33,7 @@ async function controller(kc: KubeConfig, identity: string) {
   const workload = new MemoryWorkloadProvider();
   const c = await startController({
     kubeConfig: kc,
-    providers: { workload, dns: new MemoryDnsProvider(), routing: new MemoryRouteProvider() },
+    providers: { workload, dns: [{ provider: new MemoryDnsProvider(), target: "edge" }], routing: new MemoryRouteProvider() },
     settings: { zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure" },
     workers: 2,
     vmids: { from: 100, to: 199 },

@@ -5,16 +5,24 @@ import { ownerMark } from "../providers/owner.js";
 import { hostname, minecraftSrvName } from "./hostnames.js";
 import { ownerOf, type PlanSettings, type Placement, type ZlhResource } from "./resource.js";
 
-export function desiredRecords(r: ZlhResource, at: Placement, s: PlanSettings): DesiredRecord[] {
+/**
+ * Which address a DNS provider publishes: `edge` (public names: the Traefik edge's address
+ * and public ports, or the workload itself when no edge is configured) or `workload`
+ * (internal names: the workload's own address and container ports).
+ */
+export type DnsTargetKind = "edge" | "workload";
+
+export function desiredRecords(r: ZlhResource, at: Placement, s: PlanSettings, target: DnsTargetKind = "edge"): DesiredRecord[] {
   const mark = ownerMark(ownerOf(r));
-  const address = s.edgeAddress ?? at.ip;
+  const viaEdge = target === "edge" && s.edgeAddress !== undefined;
+  const address = viaEdge ? s.edgeAddress! : at.ip;
   const a = (name: string): DesiredRecord => ({ name, type: "A", ttl: s.ttl, value: address, ownerMark: mark });
   if (r.kind === "GameServer") {
     const host = hostname({ kind: "GameServer", label: r.spec.hostname ?? r.metadata.name }, s.zone);
     const records = [a(host)];
     if (r.spec.game === "minecraft") {
       const game = at.ports.find((p) => p.protocol === "tcp" && p.name === "game") ?? at.ports.find((p) => p.protocol === "tcp");
-      const port = s.edgeAddress ? game?.publicPort : game?.port;
+      const port = viaEdge ? game?.publicPort : game?.port;
       if (port) records.push({ name: minecraftSrvName(host), type: "SRV", ttl: s.ttl, value: `0 5 ${port} ${host}`, ownerMark: mark });
     }
     return records;

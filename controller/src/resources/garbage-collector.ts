@@ -25,10 +25,12 @@ export async function collectGarbage(providers: Providers, ownerExists: (o: Owne
     await providers.routing.delete(r.name);
     report.routes.push(r.name);
   }
-  const records = (await providers.dns.listOwned()).filter((r) => orphaned(r.ownerMark));
-  if (records.length > 0) {
-    await providers.dns.apply({ create: [], update: [], delete: records });
-    report.records.push(...records.map((r) => `${r.type} ${r.name}`));
+  for (const { provider } of providers.dns) {
+    const records = (await provider.listOwned()).filter((r) => orphaned(r.ownerMark));
+    if (records.length > 0) {
+      await provider.apply({ create: [], update: [], delete: records });
+      report.records.push(...records.map((r) => `${r.type} ${r.name}${providers.dns.length > 1 ? ` (${provider.name})` : ""}`));
+    }
   }
   for (const w of await providers.workload.list()) {
     if (!orphaned(w.ownerMark)) continue;

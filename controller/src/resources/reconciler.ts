@@ -7,7 +7,7 @@ import { agentReportKey, type AgentReportStore } from "../agent-endpoint/agent-r
 import type { Clock } from "../engine/clock.js";
 import type { ReconcileResult } from "../engine/controller-loop.js";
 import { derivePhase, readyCondition, setCondition, type ConditionInput } from "../plan/conditions.js";
-import { desiredRecords, isEmpty, planDns } from "../plan/dns.js";
+import { desiredRecords, isEmpty, planDns, type DnsTargetKind } from "../plan/dns.js";
 import { devUrls, endpoints } from "../plan/endpoints.js";
 import { minecraftSrvName } from "../plan/hostnames.js";
 import { FINALIZER, ownerOf, pluralOf, type PlanSettings, type Placement, type ZlhResource } from "../plan/resource.js";
@@ -21,9 +21,15 @@ import type { Allocator } from "./allocator.js";
 import type { ResourceWriter } from "./api-client.js";
 import type { EventRecorder } from "./event-recorder.js";
 
+/** One DNS backend and which address it publishes (see plan/dns.ts). Every record goes to each. */
+export interface DnsTarget {
+  provider: DnsProvider;
+  target: DnsTargetKind;
+}
+
 export interface Providers {
   workload: WorkloadProvider;
-  dns: DnsProvider;
+  dns: readonly DnsTarget[];
   routing: RouteProvider;
 }
 
@@ -115,15 +121,20 @@ export function makeReconciler(d: ReconcilerDeps) {
 
     await step("DNSReady", "DNSFailed", async () => {
       const mark = ownerMark(ownerOf(obj));
-      const desired = desiredRecords(obj, at, d.settings);
-      const observed = await d.providers.dns.observe(dnsNames(obj, desired.map((r) => r.name)));
-      const plan = planDns(desired, observed, mark);
-      if (plan.conflicts.length > 0) throw Object.assign(new Error(plan.conflicts.join("; ")), { reason: "Conflict" });
-      if (!isEmpty(plan.changes)) {
-        await d.providers.dns.apply(plan.changes);
-        d.events.record(obj, "Normal", "DNSUpdated", `published ${desired.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+      let published: string[] = [];
+      for (const { provider, target } of d.providers.dns) {
+        const desired = desiredRecords(obj, at, d.settings, target);
+        const observed = await provider.observe(dnsNames(obj, desired.map((r) => r.name)));
+        const plan = planDns(desired, observed, mark);
+        const where = d.providers.dns.length > 1 ? ` in ${provider.name}` : "";
+        if (plan.conflicts.length > 0) throw Object.assign(new Error(plan.conflicts.map((c) => c + where).join("; ")), { reason: "Conflict" });
+        if (!isEmpty(plan.changes)) {
+          await provider.apply(plan.changes);
+          d.events.record(obj, "Normal", "DNSUpdated", `published ${desired.map((r) => `${r.type} ${r.name}`).join(", ")}${where}`);
+        }
+        published = desired.map((r) => `${r.type} ${r.name}`);
       }
-      return { type: "DNSReady", status: "True", reason: "Published", message: desired.map((r) => `${r.type} ${r.name}`).join(", ") };
+      return { type: "DNSReady", status: "True", reason: "Published", message: published.join(", ") };
     });
 
     await step("RouteReady", "RouteFailed", async () => {
@@ -240,8 +251,10 @@ export function makeReconciler(d: ReconcilerDeps) {
     if (obj.status?.vmid !== undefined) {
       const at: Placement = { vmid: obj.status.vmid, ports: obj.status.ports ?? [], ip: "" };
       const names = dnsNames(obj, desiredRecords(obj, at, d.settings).map((r) => r.name));
-      const ours = (await d.providers.dns.observe(names)).filter((r) => r.ownerMark === mark);
-      if (ours.length > 0) await d.providers.dns.apply({ create: [], update: [], delete: ours });
+      for (const { provider } of d.providers.dns) {
+        const ours = (await provider.observe(names)).filter((r) => r.ownerMark === mark);
+        if (ours.length > 0) await provider.apply({ create: [], update: [], delete: ours });
+      }
     }
     const workload = (await d.providers.workload.observe([ownerOf(obj)]))[0];
     if (workload) await d.providers.workload.delete(workload.id);

@@ -23,7 +23,7 @@ async function world() {
 describe("collectGarbage", () => {
   it("deletes the route, records and workload of an owner that no longer exists, and nothing else", async () => {
     const p = await world();
-    const report = await collectGarbage(p, (o) => o.uid === live.uid, pino({ level: "silent" }));
+    const report = await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.uid === live.uid, pino({ level: "silent" }));
     expect(report).toEqual({ routes: ["zlh-gameserver-default-gone"], records: ["A gone.zlh.localhost"], workloads: [expect.stringContaining("gone")] });
     expect(p.routing.routes().map((r) => r.name)).toEqual(["zlh-gameserver-default-live"]);
     expect(p.dns.records().map((r) => r.name).sort()).toEqual(["live.zlh.localhost", "www.zlh.localhost"]);
@@ -33,7 +33,7 @@ describe("collectGarbage", () => {
   it("treats an object re-created under the same name (new uid) as a different owner", async () => {
     const p = await world();
     // `live` was deleted and re-created: same name, new uid. Its old objects are orphans.
-    const report = await collectGarbage(p, (o) => o.name === "live" && o.uid === "u-live-2", pino({ level: "silent" }));
+    const report = await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.name === "live" && o.uid === "u-live-2", pino({ level: "silent" }));
     expect(report.routes.sort()).toEqual(["zlh-gameserver-default-gone", "zlh-gameserver-default-live"]);
     expect(p.workload.workloads()).toEqual([]);
   });

@@ -16,13 +16,21 @@ export class ConflictError extends Error {
   readonly code = 409;
 }
 
-export function harness() {
+export interface HarnessOptions {
+  /** Configures a Traefik edge (names in the main DNS provider then point at it). */
+  edgeAddress?: string;
+  /** Adds a second DNS provider publishing internal names (the workload's own address). */
+  internalDns?: boolean;
+}
+
+export function harness(opts: HarnessOptions = {}) {
   const clock = new FakeClock(Date.parse("2026-11-27T00:00:00Z"));
   const objects = new Map<string, ZlhResource>();
   let rv = 0;
   const calls: string[] = [];
   const workload = new MemoryWorkloadProvider();
   const dns = new MemoryDnsProvider();
+  const internal = new MemoryDnsProvider();
   const routing = new MemoryRouteProvider();
   const reports = new AgentReportStore({ clock });
   const events = memoryEventRecorder();
@@ -54,14 +62,14 @@ export function harness() {
       replace: async (obj) => store({ ...obj, status: objects.get(resourceKey(obj))?.status } as ZlhResource, true),
       replaceStatus: async (obj, status: ResourceStatus) => store({ ...objects.get(resourceKey(obj))!, metadata: obj.metadata, status } as ZlhResource, true),
     },
-    providers: { workload: spy("workload", workload), dns: spy("dns", dns), routing: spy("routing", routing) },
+    providers: { workload: spy("workload", workload), dns: [{ provider: spy("dns", dns), target: "edge" }, ...(opts.internalDns ? [{ provider: spy("internal-dns", internal), target: "workload" as const }] : [])], routing: spy("routing", routing) },
     allocator,
     reports,
     agentToken: (r) => `zlha.token-for-${r.metadata.name}`,
     agentUrl: "http://127.0.0.1:1",
     heartbeatSeconds: 5,
     missedHeartbeats: 3,
-    settings: { zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure" },
+    settings: { zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure", ...(opts.edgeAddress ? { edgeAddress: opts.edgeAddress } : {}) },
     clock,
     events,
     logger: pino({ level: "silent" }),
@@ -88,7 +96,7 @@ export function harness() {
   }
 
   const writes = () => calls.filter((c) => /\.(create|start|delete|apply)$/.test(c)).length;
-  return { clock, objects, calls, writes, workload, dns, routing, reports, events, allocator, reconcile, converge, create, markDeleted };
+  return { clock, objects, calls, writes, workload, dns, internal, routing, reports, events, allocator, reconcile, converge, create, markDeleted };
 }
 
 export function gameServer(name = "mc1", over: Partial<GameServer["spec"]> = {}): GameServer {

@@ -51,7 +51,7 @@ export function loadConfig(path: string | undefined, dataDir: string): ResolvedC
   const p = doc.providers ?? {};
   const workloadType = p.workload?.type ?? "local";
   if (workloadType === "local" && ranges.vmids.to > 65535) {
-    throw new ConfigError(`${path ?? "config"}: .vmids.to: the local workload provider gives each workload a 127.77.x.y address, so vmids must stay at most 65535`);
+    throw new ConfigError(`${path ?? "config"}: .vmids.to: the local workload provider gives each workload a 127.<block>.x.y address, so vmids must stay at most 65535`);
   }
   return {
     settings: {

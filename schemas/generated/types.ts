@@ -40,6 +40,19 @@ export interface AgentReport {
   message?: string;
   version: string;
   time: string;
+  /**
+   * Every process the agent supervises (the game server is "server"; code-server, dev services…).
+   *
+   * @maxItems 32
+   */
+  services?: AgentServiceReport[];
+}
+export interface AgentServiceReport {
+  name: string;
+  state: "installing" | "starting" | "running" | "stopping" | "stopped" | "error";
+  pid?: number;
+  restarts: number;
+  message?: string;
 }
 /**
  * Controller settings: the DNS zone, which providers to use, and the pools ids and ports come from. Secrets are never written here: they come from files or the environment.

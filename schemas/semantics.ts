@@ -1,4 +1,5 @@
-// Rules JSON Schema cannot express: uniqueness across list items and references between fields.
+// Rules JSON Schema cannot express: uniqueness across list items, references between fields,
+// and characters that no consumer of a field can take (NUL, terminal control sequences).
 import type { FieldError } from "./validate.js";
 import type { GameServer, DevEnvironment } from "./generated/types.js";
 
@@ -14,7 +15,62 @@ function duplicates<T>(items: readonly T[], key: (t: T) => string | number, path
   return out;
 }
 
+// C0 control characters other than tab and newline. A NUL cannot pass through execve at
+// all (the agent would crash-loop on it), and escape sequences rewrite the terminal of
+// whoever reads the value back. A single line (a stop command) may not hold a newline.
+const TEXT_CONTROL = /[\u0000-\u0008\u000b-\u001f]/;
+const LINE_CONTROL = /[\u0000-\u0008\u000a-\u001f]/;
+
+function describeControl(value: string, pattern: RegExp): string {
+  const c = pattern.exec(value)![0].charCodeAt(0);
+  const name = c === 0 ? "a NUL byte" : c === 0x0a ? "a newline" : c === 0x0d ? "a carriage return" : c === 0x1b ? "an escape character" : "a control character";
+  return `must not contain ${name} (U+${c.toString(16).toUpperCase().padStart(4, "0")})`;
+}
+
+// Same notation as validate.ts: `.spec.env.A`, `.spec.command[1]`, `.metadata.annotations["a/b"]`.
+function child(path: string, key: string | number): string {
+  if (typeof key === "number") return `${path}[${key}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** NUL anywhere outside status: no consumer of a spec, label or annotation can use one. Walked without recursion. */
+function nulErrors(doc: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  const stack: [unknown, string][] = [];
+  if (typeof doc === "object" && doc !== null) {
+    for (const [k, v] of Object.entries(doc)) if (k !== "status") stack.push([v, child("", k)]);
+  }
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) out.push({ path, message: describeControl(v, /\u0000/) });
+    } else if (Array.isArray(v)) v.forEach((c, i) => stack.push([c, child(path, i)]));
+    else if (typeof v === "object" && v !== null) for (const [k, c] of Object.entries(v)) stack.push([c, child(path, k)]);
+  }
+  return out;
+}
+
+function controlErrors(spec: { command?: string[]; env?: Record<string, string>; shutdown?: { command?: string } }): FieldError[] {
+  const out: FieldError[] = [];
+  (spec.command ?? []).forEach((arg, i) => {
+    if (TEXT_CONTROL.test(arg)) out.push({ path: `.spec.command[${i}]`, message: describeControl(arg, TEXT_CONTROL) });
+  });
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    if (TEXT_CONTROL.test(value)) out.push({ path: child(".spec.env", name), message: describeControl(value, TEXT_CONTROL) });
+  }
+  const stop = spec.shutdown?.command;
+  if (stop !== undefined && LINE_CONTROL.test(stop)) out.push({ path: ".spec.shutdown.command", message: describeControl(stop, LINE_CONTROL) });
+  return out;
+}
+
 export function semanticErrors(kind: "GameServer" | "DevEnvironment", doc: unknown): FieldError[] {
+  // Specific messages first; a NUL the specific rules already named is not repeated.
+  const control = controlErrors((doc as GameServer | DevEnvironment).spec);
+  const named = new Set(control.map((e) => e.path));
+  return [...control, ...nulErrors(doc).filter((e) => !named.has(e.path)), ...shapeErrors(kind, doc)];
+}
+
+function shapeErrors(kind: "GameServer" | "DevEnvironment", doc: unknown): FieldError[] {
   if (kind === "GameServer") {
     const spec = (doc as GameServer).spec;
     const errs = [

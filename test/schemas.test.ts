@@ -28,6 +28,15 @@ describe("resource schemas", () => {
     expect(errs[0]!.message).toMatch(/DNS-1123/);
   });
 
+  it("refuse NUL bytes anywhere outside status and terminal controls in command, env and the stop command", () => {
+    expect(validateDocument("GameServer", gs({ command: ["srv", "a\u0000"] }))).toEqual([{ path: ".spec.command[1]", message: "must not contain a NUL byte (U+0000)" }]);
+    expect(validateDocument("GameServer", gs({ env: { T: "\u001b]2;title\u0007" } }))).toEqual([{ path: ".spec.env.T", message: "must not contain an escape character (U+001B)" }]);
+    expect(validateDocument("GameServer", gs({ shutdown: { command: "stop\n" } }))).toEqual([{ path: ".spec.shutdown.command", message: "must not contain a newline (U+000A)" }]);
+    expect(validateDocument("GameServer", gs({}, { name: "mc1", annotations: { "a/b": "x\u0000" } }))).toEqual([{ path: '.metadata.annotations["a/b"]', message: "must not contain a NUL byte (U+0000)" }]);
+    expect(validateDocument("DevEnvironment", { apiVersion: "zerolaghub.dev/v1alpha1", kind: "DevEnvironment", metadata: { name: "d" }, spec: { env: { A: "\u0007" } } })).toEqual([{ path: ".spec.env.A", message: "must not contain a control character (U+0007)" }]);
+    expect(validateDocument("GameServer", gs({ command: ["sh", "-c", "a\n\tb"], env: { M: "1\n2\t3" } }))).toEqual([]);
+  });
+
   it("names unknown fields", () => {
     expect(validateDocument("GameServer", gs({ replicas: 3 }))).toEqual([{ path: ".spec.replicas", message: "unknown field" }]);
   });

@@ -28,6 +28,8 @@ export interface MetaStatus {
 
 export class ApiError extends Error {
   override readonly name = "ApiError";
+  /** Answer with `Connection: close` and drop the connection instead of reading what is left of the request. */
+  closeConnection = false;
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -69,7 +71,7 @@ function causeReason(message: string): string {
 
 export const apiErrors = {
   badRequest: (message: string) => new ApiError(400, "BadRequest", message),
-  unauthorized: () => new ApiError(401, "Unauthorized", "Unauthorized"),
+  unauthorized: () => Object.assign(new ApiError(401, "Unauthorized", "Unauthorized"), { closeConnection: true }),
   notFound: (s: Subject) => new ApiError(404, "NotFound", `${qualified(s)} "${s.name}" not found`, details(s)),
   pathNotFound: (path: string) => new ApiError(404, "NotFound", `the server could not find the requested resource (${path})`),
   methodNotAllowed: (method: string, what: string) => new ApiError(405, "MethodNotAllowed", `method ${method} is not supported on ${what}`),

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { FieldError } from "../../../schemas/validate.js";
 import type { ObjectMetadata, StoredObject } from "../store/store.js";
 import { ApiError, apiErrors, type Subject } from "./api-error.js";
+import { objectSizeErrors } from "./object-size.js";
 import type { ResourceType } from "./resource-types.js";
 
 export type Subresource = "main" | "status";
@@ -53,7 +54,9 @@ export function asObjectOf(type: ResourceType, body: unknown): StoredObject {
 }
 
 function validated(type: ResourceType, object: StoredObject): StoredObject {
-  const errors = type.validate(object);
+  const sizeErrors = objectSizeErrors(object);
+  // An oversized object is refused before the schema walks it.
+  const errors = sizeErrors.length > 0 ? sizeErrors : type.validate(object);
   if (errors.length > 0) throw apiErrors.invalid(subjectOf(type, String(object.metadata.name ?? "")), errors);
   return object;
 }

@@ -30,7 +30,7 @@ export function sendError(res: ServerResponse, err: unknown, logger: Logger): vo
     res.destroy();
     return;
   }
-  // An oversized body may still be arriving: close instead of reading the rest.
-  if (apiError.code === 413) res.setHeader("Connection", "close");
+  // An unauthenticated (or hopelessly large) body may still be arriving: close instead of reading it.
+  if (apiError.closeConnection) res.setHeader("Connection", "close");
   sendJson(res, apiError.code, apiError.toStatus());
 }

@@ -145,9 +145,9 @@ describe("watch", () => {
     res.pause();
     const watches = async (): Promise<number> => Number(/^zlh_apiserver_watches (\d+)$/m.exec((await t.raw("GET", "/metrics")).text)?.[1]);
     expect(await watches()).toBe(1);
-    const filler = "x".repeat(512 * 1024);
+    const filler = "x".repeat(256 * 1024);
     // Enough unread data to fill the kernel's socket buffers and then the server's cap.
-    for (let i = 0; i < 64 && (await watches()) === 1; i++) {
+    for (let i = 0; i < 128 && (await watches()) === 1; i++) {
       await api.patchNamespacedCustomObject({ ...coords, name: "big", body: { metadata: { annotations: { filler: `${i}${filler}` } } } }, merge);
     }
     await waitFor("the server to drop the watch", async () => ((await watches()) === 0 ? true : undefined));

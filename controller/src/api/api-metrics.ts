@@ -10,7 +10,7 @@ export interface ApiMetrics {
   duration: Histogram<"verb" | "resource">;
 }
 
-export function createApiMetrics(store: Store, openWatches: () => number): ApiMetrics {
+export function createApiMetrics(store: Store, watches: { count(): number; slowClosed(): number }): ApiMetrics {
   const registry = new Registry();
   const requests = new Counter({
     name: "zlh_apiserver_requests_total",
@@ -30,7 +30,15 @@ export function createApiMetrics(store: Store, openWatches: () => number): ApiMe
     help: "Watch streams currently open",
     registers: [registry],
     collect() {
-      this.set(openWatches());
+      this.set(watches.count());
+    },
+  });
+  new Gauge({
+    name: "zlh_apiserver_watches_closed_slow",
+    help: "Watches closed so far because their consumers read too slowly",
+    registers: [registry],
+    collect() {
+      this.set(watches.slowClosed());
     },
   });
   new Gauge({
@@ -38,8 +46,8 @@ export function createApiMetrics(store: Store, openWatches: () => number): ApiMe
     help: "Objects in the store by resource",
     labelNames: ["resource"] as const,
     registers: [registry],
-    collect() {
-      for (const t of allResourceTypes) this.set({ resource: t.plural }, store.count(t.storeKey));
+    async collect() {
+      for (const t of allResourceTypes) this.set({ resource: t.plural }, await store.count(t.storeKey));
     },
   });
   return { registry, requests, duration };

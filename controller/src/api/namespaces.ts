@@ -8,9 +8,9 @@ function namespaceObject(name: string): object {
 }
 
 /** The body for GET /api/v1/namespaces[/name]; other methods are refused. */
-export function namespacesResponse(store: Store, method: string, name: string | undefined): object {
+export async function namespacesResponse(store: Store, method: string, name: string | undefined): Promise<object> {
   if (method !== "GET") throw apiErrors.methodNotAllowed(method, "namespaces (they exist while objects use them)");
-  const names = [...new Set(["default", ...store.namespaces()])].sort();
   if (name !== undefined) return namespaceObject(name);
-  return { apiVersion: "v1", kind: "NamespaceList", metadata: { resourceVersion: String(store.resourceVersion()) }, items: names.map(namespaceObject) };
+  const names = [...new Set(["default", ...(await store.namespaces())])].sort();
+  return { apiVersion: "v1", kind: "NamespaceList", metadata: { resourceVersion: await store.resourceVersion() }, items: names.map(namespaceObject) };
 }

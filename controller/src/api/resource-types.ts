@@ -3,15 +3,9 @@
 // columns `kubectl get` shows.
 import { validateDocument, type FieldError } from "../../../schemas/validate.js";
 import type { NameRule } from "./names.js";
+import { AGE_COLUMN, ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS, type PrinterColumn } from "./printer-columns.js";
 import { eventShapeErrors, leaseShapeErrors } from "./shape-checks.js";
 
-export interface TableColumn {
-  name: string;
-  type: "string" | "integer" | "date";
-  /** Dotted path with optional `[n]` indices, e.g. `.status.endpoints[0].host`. */
-  path: string;
-  description: string;
-}
 
 export interface ResourceType {
   /** "" for the core group. */
@@ -32,20 +26,15 @@ export interface ResourceType {
   validate(object: unknown): FieldError[];
   /** Fields a fieldSelector may use besides metadata.name and metadata.namespace. */
   selectableFields: readonly string[];
-  /** Oldest objects beyond this count per namespace are pruned after each create. */
-  maxPerNamespace?: number;
-  columns: readonly TableColumn[];
+  /** A capped collection (Events): the oldest objects beyond the server's per-namespace and total caps are pruned. */
+  capped?: boolean;
+  /** What `kubectl get` shows after the name (Age included where it goes). */
+  columns: readonly PrinterColumn[];
 }
 
 const VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"];
 export const RESOURCE_VERBS: readonly string[] = VERBS;
 export const STATUS_VERBS: readonly string[] = ["get", "patch", "update"];
-
-const zlhColumns: TableColumn[] = [
-  { name: "Phase", type: "string", path: ".status.phase", description: "Lifecycle phase reported by the controller" },
-  { name: "VMID", type: "integer", path: ".status.vmid", description: "Workload id" },
-  { name: "Host", type: "string", path: ".status.endpoints[0].host", description: "First public endpoint" },
-];
 
 function zlhKind(kind: "GameServer" | "DevEnvironment", plural: string, shortName: string): ResourceType {
   return {
@@ -57,13 +46,13 @@ function zlhKind(kind: "GameServer" | "DevEnvironment", plural: string, shortNam
     plural,
     singular: kind.toLowerCase(),
     shortNames: [shortName],
-    categories: ["zlh"],
+    categories: [...ZLH_CATEGORIES],
     storeKey: `${plural}.zerolaghub.dev`,
     statusSubresource: true,
     nameRule: "label",
     validate: (object) => validateDocument(kind, object),
     selectableFields: [],
-    columns: zlhColumns,
+    columns: ZLH_PRINTER_COLUMNS,
   };
 }
 
@@ -85,7 +74,7 @@ export const leases: ResourceType = {
   nameRule: "subdomain",
   validate: leaseShapeErrors,
   selectableFields: [],
-  columns: [{ name: "Holder", type: "string", path: ".spec.holderIdentity", description: "Current holder" }],
+  columns: [{ name: "Holder", type: "string", jsonPath: ".spec.holderIdentity", description: "Current holder", priority: 0 }, AGE_COLUMN],
 };
 
 export const events: ResourceType = {
@@ -114,12 +103,13 @@ export const events: ResourceType = {
     "type",
     "source",
   ],
-  maxPerNamespace: 1000,
+  capped: true,
   columns: [
-    { name: "Type", type: "string", path: ".type", description: "Normal or Warning" },
-    { name: "Reason", type: "string", path: ".reason", description: "Short machine-readable reason" },
-    { name: "Object", type: "string", path: ".involvedObject.name", description: "Object the event is about" },
-    { name: "Message", type: "string", path: ".message", description: "What happened" },
+    { name: "Type", type: "string", jsonPath: ".type", description: "Normal or Warning", priority: 0 },
+    { name: "Reason", type: "string", jsonPath: ".reason", description: "Short machine-readable reason", priority: 0 },
+    { name: "Object", type: "string", jsonPath: ".involvedObject.name", description: "Object the event is about", priority: 0 },
+    { name: "Message", type: "string", jsonPath: ".message", description: "What happened", priority: 0 },
+    AGE_COLUMN,
   ],
 };
 

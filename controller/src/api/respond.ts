@@ -12,13 +12,22 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(text);
 }
 
+const STORE_CODES: Record<StoreError["reason"], [number, string]> = {
+  NotFound: [404, "NotFound"],
+  AlreadyExists: [409, "AlreadyExists"],
+  Conflict: [409, "Conflict"],
+  Expired: [410, "Expired"],
+  StorageFull: [507, "InsufficientStorage"],
+  Unavailable: [503, "ServiceUnavailable"],
+};
+
 /** Maps any thrown value to a Status: ApiError as is, store/selector errors by reason, the rest 500. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof SelectorError) return apiErrors.badRequest(err.message);
   if (err instanceof StoreError) {
-    const code = err.reason === "NotFound" ? 404 : 409;
-    return new ApiError(code, err.reason, err.message);
+    const [code, reason] = STORE_CODES[err.reason];
+    return new ApiError(code, reason, err.message);
   }
   return apiErrors.internal("internal error");
 }

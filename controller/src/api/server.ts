@@ -13,11 +13,13 @@ import { createApiMetrics, type ApiMetrics } from "./api-metrics.js";
 import { bearerAuthenticator } from "./bearer-auth.js";
 import { SERVER_INFO_FILE, loadOrCreateAdminToken, loadOrCreateServingCertificate, writeKubeconfig, writeServerInfo } from "./credentials.js";
 import { discoveryDocument } from "./discovery.js";
+import { events } from "./resource-types.js";
 import { createDualProtocolServer } from "./dual-protocol-server.js";
 import { parseListenAddress } from "./listen-address.js";
 import { namespacesResponse } from "./namespaces.js";
 import { openApiDocument } from "./openapi.js";
-import { handleObjectRequest, verbOf, type ObjectRoutesContext } from "./object-routes.js";
+import { EventRetention, type EventLimits } from "./event-retention.js";
+import { handleObjectRequest, verbOf, type Admission, type ObjectRoutesContext } from "./object-routes.js";
 import { parseTarget } from "./request-path.js";
 import { sendError, sendJson } from "./respond.js";
 import { WatchHub } from "./watch-stream.js";
@@ -35,6 +37,14 @@ export interface ApiServerOptions {
   bookmarkSeconds?: number;
   /** Bytes a watch may have queued unread before it is closed (default 16 MiB). */
   watchBufferBytes?: number;
+  /** Bytes all watches together may have queued; past it the slowest are closed (default 256 MiB). */
+  watchTotalBufferBytes?: number;
+  /** Events kept per namespace and in total; the oldest beyond go, in batches (default 1000 and 20000). */
+  eventLimits?: Partial<EventLimits>;
+  /** Checks writes of every kind before they are stored (see Admission). */
+  admission?: Admission;
+  /** Caps the database at this many pages; tests use it to make the disk full. */
+  storeMaxPageCount?: number;
   /** Time source for timestamps and watch timers (tests inject a FakeClock). */
   clock?: Clock;
 }
@@ -101,7 +111,7 @@ async function dispatch(h: Handlers, req: IncomingMessage, res: ServerResponse):
     if (!target) throw apiErrors.pathNotFound(path);
     if (target.what === "namespaces") {
       resource = "namespaces";
-      return sendJson(res, 200, namespacesResponse(h.ctx.store, method, target.name));
+      return sendJson(res, 200, await namespacesResponse(h.ctx.store, method, target.name));
     }
     resource = target.subresource ? `${target.type.plural}/status` : target.type.plural;
     verb = verbOf(method, target, query);
@@ -118,22 +128,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const token = loadOrCreateAdminToken(opts.dataDir);
   const tls = loadOrCreateServingCertificate(opts.dataDir, clock.now());
-  const store = new SqliteStore({ path: join(opts.dataDir, "store.db"), watchHistory: opts.watchHistory });
+  const store = new SqliteStore({ path: join(opts.dataDir, "store.db"), watchHistory: opts.watchHistory, maxPageCount: opts.storeMaxPageCount });
   const watches = new WatchHub(
     store,
     {
       maxWatchSeconds: opts.maxWatchSeconds ?? 300,
       bookmarkSeconds: opts.bookmarkSeconds ?? 60,
       bufferBytes: opts.watchBufferBytes ?? 16 * 1024 * 1024,
+      totalBufferBytes: opts.watchTotalBufferBytes ?? 256 * 1024 * 1024,
       clock,
       random: Math.random,
     },
     logger,
   );
-  const metrics = createApiMetrics(store, () => watches.count());
+  const metrics = createApiMetrics(store, watches);
+  const limits: EventLimits = { perNamespace: 1000, total: 20_000, ...opts.eventLimits };
   let serverAddress = "";
   const handlers: Handlers = {
-    ctx: { store, watches, clock },
+    ctx: { store, watches, clock, events: new EventRetention(store, events.storeKey, limits, logger), admission: opts.admission, logger },
     metrics,
     authenticate: bearerAuthenticator(token),
     serverAddress: () => serverAddress,
@@ -156,7 +168,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       });
     });
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
   const { server, close: closeServer } = listening;
@@ -165,14 +177,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `http://${serverAddress}`;
   const kubeconfigPath = writeKubeconfig(opts.dataDir, { http: url, https: `https://${serverAddress}` }, token);
   writeServerInfo(opts.dataDir, url);
-  logger.info({ url, dataDir: opts.dataDir, resourceVersion: store.resourceVersion() }, "api server started");
+  logger.info({ url, dataDir: opts.dataDir, resourceVersion: await store.resourceVersion() }, "api server started");
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       watches.closeAll();
       await closeServer();
-      store.close();
+      await store.close();
       rmSync(join(opts.dataDir, SERVER_INFO_FILE), { force: true });
       logger.info({ url }, "api server stopped");
     })();

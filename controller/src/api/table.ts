@@ -1,7 +1,10 @@
 // Server-side printing: `kubectl get` asks for a meta.k8s.io/v1 Table and prints whatever
 // columns the server chooses, so operators see PHASE without kubectl knowing our kinds.
+// `includeObject=Object` embeds each full object (kubectl --sort-by and custom columns read
+// it); the default embeds only the metadata.
 import type { StoredObject } from "../store/store.js";
-import type { ResourceType, TableColumn } from "./resource-types.js";
+import type { PrinterColumn } from "./printer-columns.js";
+import type { ResourceType } from "./resource-types.js";
 
 export interface TableColumnDefinition {
   name: string;
@@ -11,15 +14,17 @@ export interface TableColumnDefinition {
   priority: number;
 }
 
+export type IncludeObject = "None" | "Metadata" | "Object";
+
 export interface TableRow {
   cells: unknown[];
-  object: { kind: "PartialObjectMetadata"; apiVersion: "meta.k8s.io/v1"; metadata: StoredObject["metadata"] };
+  object?: StoredObject | { kind: "PartialObjectMetadata"; apiVersion: "meta.k8s.io/v1"; metadata: StoredObject["metadata"] };
 }
 
 export interface Table {
   kind: "Table";
   apiVersion: "meta.k8s.io/v1";
-  metadata: { resourceVersion?: string };
+  metadata: { resourceVersion?: string; continue?: string };
   columnDefinitions: TableColumnDefinition[];
   rows: TableRow[];
 }
@@ -31,6 +36,12 @@ export function wantsTable(accept: string | undefined): boolean {
     const params = part.split(";").map((p) => p.trim());
     return params.includes("as=Table") && params.includes("g=meta.k8s.io") && params.includes("v=v1");
   });
+}
+
+/** The `includeObject` query parameter; anything unknown is a 400 for the caller to raise. */
+export function parseIncludeObject(value: string | null): IncludeObject | undefined {
+  if (value === null || value === "") return "Metadata";
+  return value === "None" || value === "Metadata" || value === "Object" ? value : undefined;
 }
 
 /** Kubernetes' HumanDuration: `45s`, `3m20s`, `5h10m`, `3d4h`, `2y30d`. */
@@ -63,33 +74,36 @@ export function readPath(object: unknown, path: string): unknown {
   return v;
 }
 
-function definition(c: TableColumn): TableColumnDefinition {
-  return { name: c.name, type: c.type, format: "", description: c.description, priority: 0 };
+function definition(c: PrinterColumn): TableColumnDefinition {
+  // kubectl renders a date column as text it is given; the server sends the age already.
+  return { name: c.name, type: c.type === "date" ? "string" : c.type, format: "", description: c.description, priority: c.priority };
 }
 
 const nameColumn: TableColumnDefinition = { name: "Name", type: "string", format: "name", description: "Name of the object, unique within its namespace", priority: 0 };
-const ageColumn: TableColumnDefinition = { name: "Age", type: "string", format: "", description: "Time since the object was created", priority: 0 };
 
-function row(type: ResourceType, object: StoredObject, nowMs: number): TableRow {
-  const created = Date.parse(object.metadata.creationTimestamp ?? "");
-  const cells: unknown[] = [object.metadata.name];
-  for (const c of type.columns) {
-    const v = readPath(object, c.path);
-    // kubectl prints <none> for a null cell, which reads better than an empty column.
-    cells.push(v === undefined ? null : v);
+function cell(c: PrinterColumn, object: StoredObject, nowMs: number): unknown {
+  const v = readPath(object, c.jsonPath);
+  if (c.type === "date") {
+    const t = typeof v === "string" ? Date.parse(v) : NaN;
+    return Number.isNaN(t) ? "<unknown>" : humanDuration(nowMs - t);
   }
-  cells.push(Number.isNaN(created) ? "<unknown>" : humanDuration(nowMs - created));
+  // kubectl prints <none> for a null cell, which reads better than an empty column.
+  return v === undefined ? null : v;
+}
+
+function row(type: ResourceType, object: StoredObject, nowMs: number, include: IncludeObject): TableRow {
+  const cells: unknown[] = [object.metadata.name, ...type.columns.map((c) => cell(c, object, nowMs))];
+  if (include === "None") return { cells };
+  if (include === "Object") return { cells, object };
   return { cells, object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: object.metadata } };
 }
 
-export function toTable(type: ResourceType, objects: readonly StoredObject[], resourceVersion: string | undefined, nowMs: number): Table {
-  const table: Table = {
+export function toTable(type: ResourceType, objects: readonly StoredObject[], meta: Table["metadata"], nowMs: number, include: IncludeObject = "Metadata"): Table {
+  return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
-    metadata: {},
-    columnDefinitions: [nameColumn, ...type.columns.map(definition), ageColumn],
-    rows: objects.map((o) => row(type, o, nowMs)),
+    metadata: meta,
+    columnDefinitions: [nameColumn, ...type.columns.map(definition)],
+    rows: objects.map((o) => row(type, o, nowMs, include)),
   };
-  if (resourceVersion !== undefined) table.metadata.resourceVersion = resourceVersion;
-  return table;
 }

@@ -1,7 +1,14 @@
 // Recent store events kept in memory so a watch can resume from a resourceVersion instead
 // of relisting. Bounded: older versions answer "expired" (HTTP 410) and the client relists,
 // which is the Kubernetes contract, so nothing is lost by keeping this small or by a restart.
-import type { HistoryResult, StoreEvent } from "./store.js";
+import type { StoreEvent } from "./store.js";
+
+/**
+ * Result of asking for the events after a resourceVersion: the retained events, or
+ * `expired` when that version is older than the history window (or not one this
+ * store ever issued), in which case the caller must relist.
+ */
+export type HistoryResult = { expired: false; events: StoreEvent[] } | { expired: true; oldest: number };
 
 export class WatchHistory {
   private readonly ring: (StoreEvent | undefined)[];

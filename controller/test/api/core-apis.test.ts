@@ -63,7 +63,7 @@ describe("core APIs", () => {
     expect(badType.json.details.causes).toContainEqual(expect.objectContaining({ field: ".reason" }));
   });
 
-  it("keeps only the newest 1000 events per namespace", async () => {
+  it("keeps at most the newest 1000 events per namespace, pruning the oldest tenth at a time", async () => {
     const core = t.kc.makeApiClient(CoreV1Api);
     for (let i = 0; i < 1003; i++) {
       const r = await t.raw("POST", "/api/v1/namespaces/busy/events", {
@@ -71,10 +71,12 @@ describe("core APIs", () => {
       });
       expect(r.status).toBe(201);
     }
-    const list = await core.listNamespacedEvent({ namespace: "busy" });
-    expect(list.items).toHaveLength(1000);
-    expect(list.items.map((e) => e.metadata.name)).not.toContain("e0002");
-    expect(list.items.map((e) => e.metadata.name)).toContain("e0003");
+    const names = (await core.listNamespacedEvent({ namespace: "busy" })).items.map((e) => e.metadata.name);
+    // The 1001st event crossed the cap: the oldest went until 900 were left.
+    expect(names).toHaveLength(902);
+    expect(names).not.toContain("e0100");
+    expect(names).toContain("e0101");
+    expect(names).toContain("e1002");
   });
 
   it("runs the Lease create/read/replace cycle of leader election with 409 for the loser", async () => {
@@ -117,7 +119,7 @@ describe("core APIs", () => {
     expect(apis.json.groups.map((g: { name: string }) => g.name).sort()).toEqual(["coordination.k8s.io", "zerolaghub.dev"]);
     const zlh = await t.raw("GET", "/apis/zerolaghub.dev/v1alpha1");
     const gs = zlh.json.resources.find((r: { name: string }) => r.name === "gameservers");
-    expect(gs).toMatchObject({ kind: "GameServer", namespaced: true, shortNames: ["gs"], categories: ["zlh"] });
+    expect(gs).toMatchObject({ kind: "GameServer", namespaced: true, shortNames: ["gs"], categories: ["all", "zlh"] });
     expect(gs.verbs).toEqual(expect.arrayContaining(["get", "list", "watch", "create", "update", "patch", "delete"]));
     expect(zlh.json.resources.map((r: { name: string }) => r.name)).toEqual(["gameservers", "gameservers/status", "devenvironments", "devenvironments/status"]);
     expect((await t.raw("GET", "/api/v1")).json.resources.map((r: { name: string }) => r.name)).toEqual(["events", "namespaces"]);
@@ -134,6 +136,28 @@ describe("core APIs", () => {
     expect(text).toMatch(/zlh_apiserver_requests_total\{verb="create",resource="gameservers",code="201"\} \d+/);
     expect(text).toMatch(/zlh_apiserver_stored_objects\{resource="events"\} \d+/);
     expect(text).toMatch(/^zlh_apiserver_watches 0$/m);
+  });
+});
+
+describe("event limits", () => {
+  it("caps events in total, not only per namespace", async () => {
+    const t = await startTestServer({ eventLimits: { perNamespace: 50, total: 100 } });
+    try {
+      for (let ns = 0; ns < 8; ns++) {
+        for (let i = 0; i < 20; i++) {
+          const r = await t.raw("POST", `/api/v1/namespaces/ns${ns}/events`, { body: { ...event("x", { name: "mc1", uid: "u" }), metadata: { name: `e${i}` } } });
+          expect(r.status).toBe(201);
+        }
+      }
+      const all = (await t.raw("GET", "/api/v1/events")).json.items as CoreV1Event[];
+      expect(all.length).toBeLessThanOrEqual(100);
+      // The oldest went first: whole early namespaces are gone, the last one is complete.
+      const byNs = (ns: string): number => all.filter((e) => e.metadata.namespace === ns).length;
+      expect(byNs("ns0")).toBe(0);
+      expect(byNs("ns7")).toBe(20);
+    } finally {
+      await t.dispose();
+    }
   });
 });
 

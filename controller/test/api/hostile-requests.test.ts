@@ -230,3 +230,27 @@ describe("hostile requests", () => {
     expect(r.json.message).toMatch(/status is \d+ bytes; at most \d+/);
   });
 });
+
+describe("a full disk", () => {
+  it("answers 507 with the reason 'database or disk is full', stores nothing, and serves reads", async () => {
+    const t = await startTestServer({ storeMaxPageCount: 60 });
+    try {
+      let full: RawResponse | undefined;
+      let created = 0;
+      for (let i = 0; i < 2000 && !full; i++) {
+        const body = gameServer(`fill${i}`);
+        (body.metadata as Record<string, unknown>).annotations = { filler: "x".repeat(4000) };
+        const r = await t.raw("POST", gsPath(), { body });
+        if (r.status === 201) created++;
+        else full = r;
+      }
+      expect(full?.status).toBe(507);
+      expect(full?.json).toMatchObject({ kind: "Status", reason: "InsufficientStorage", message: "database or disk is full", code: 507 });
+      const list = await t.raw("GET", gsPath());
+      expect(list.status).toBe(200);
+      expect(list.json.items).toHaveLength(created);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

@@ -158,6 +158,46 @@ describe("watch", () => {
     expect(received).toBeGreaterThan(256 * 1024);
   });
 
+  it("closes the slowest watches first when all watches together queue more than the global cap", async () => {
+    const t = await server({ watchBufferBytes: 64 * 1024 * 1024, watchTotalBufferBytes: 2 * 1024 * 1024 });
+    const api = t.kc.makeApiClient(CustomObjectsApi);
+    await api.createNamespacedCustomObject({ ...coords, body: gameServer("big") });
+    const url = new URL(t.api.url);
+    const open = (): Promise<import("node:http").IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const r = request({ host: url.hostname, port: url.port, path: `${gsPath()}?watch=true&resourceVersion=1`, headers: { Authorization: `Bearer ${t.api.token}` } }, resolve);
+        r.on("error", reject);
+        r.end();
+      });
+    const stalled = [await open(), await open(), await open()];
+    for (const s of stalled) s.pause();
+    // One healthy watch that reads everything.
+    const reader = await open();
+    let readerText = "";
+    reader.on("data", (c: Buffer) => (readerText += c.toString()));
+    const watches = async (): Promise<number> => Number(/^zlh_apiserver_watches (\d+)$/m.exec((await t.raw("GET", "/metrics")).text)?.[1]);
+    expect(await watches()).toBe(4);
+    const filler = "x".repeat(256 * 1024);
+    // Each stalled watch stays far under its own 64 MiB cap; together they cross the 2 MiB one.
+    for (let i = 0; i < 128 && (await watches()) === 4; i++) {
+      await api.patchNamespacedCustomObject({ ...coords, name: "big", body: { metadata: { annotations: { filler: `${i}${filler}` } } } }, merge);
+    }
+    await waitFor("a stalled watch to be dropped", async () => ((await watches()) < 4 ? true : undefined));
+    expect(readerText).not.toContain('"type":"ERROR"');
+    const metrics = (await t.raw("GET", "/metrics")).text;
+    expect(Number(/^zlh_apiserver_watches_closed_slow (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    // A dropped consumer that reads on finds the reason at the end of its stream.
+    const texts = stalled.map(() => "");
+    stalled.forEach((s, i) => {
+      s.on("data", (c: Buffer) => (texts[i] += c.toString()));
+      s.resume();
+    });
+    const reason = await waitFor("the reason at the end of a dropped stream", () => texts.find((x) => x.includes('"type":"ERROR"')));
+    expect(reason).toMatch(/watches together queued more than 2097152 bytes/);
+    for (const s of stalled) s.destroy();
+    reader.destroy();
+  });
+
   it("serves Table events to kubectl-style watches", async () => {
     const t = await server();
     const api = t.kc.makeApiClient(CustomObjectsApi);
@@ -190,7 +230,7 @@ describe("watch", () => {
     const event = JSON.parse(line);
     expect(event.type).toBe("ADDED");
     expect(event.object.kind).toBe("Table");
-    expect(event.object.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Name", "Phase", "VMID", "Host", "Age"]);
+    expect(event.object.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Name", "Phase", "VMID", "Host", "Age", "IP", "Workload", "Agent", "Restarts"]);
     expect(event.object.rows[0].cells.slice(0, 2)).toEqual(["a", "Running"]);
   });
 });

@@ -5,11 +5,11 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
 import { stringify } from "yaml";
+import { crdSchema, type Json } from "../controller/src/api/crd-schema.js";
+import { ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS } from "../controller/src/api/printer-columns.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const schemaDir = join(root, "schemas");
-
-type Json = Record<string, unknown>;
 
 export function loadSchemas(): Map<string, Json> {
   const out = new Map<string, Json>();
@@ -46,56 +46,11 @@ const crdKinds = [
   { file: "devenvironment.schema.json", kind: "DevEnvironment", plural: "devenvironments", singular: "devenvironment", short: ["dev"] },
 ] as const;
 
-// Resolves every $ref (local or cross-file) in place; CRD schemas may not contain refs.
-function inline(node: unknown, file: string, schemas: Map<string, Json>): unknown {
-  if (Array.isArray(node)) return node.map((n) => inline(n, file, schemas));
-  if (!node || typeof node !== "object") return node;
-  const obj = node as Json;
-  if (typeof obj.$ref === "string") {
-    const [target = "", pointer = ""] = obj.$ref.split("#");
-    const targetFile = target || file;
-    let cur: unknown = schemas.get(targetFile);
-    for (const part of pointer.split("/").filter(Boolean)) cur = (cur as Json)[part];
-    if (cur === undefined) throw new Error(`${file}: unresolved $ref ${obj.$ref}`);
-    const { $ref: _ref, ...rest } = obj;
-    return { ...(inline(cur, targetFile, schemas) as Json), ...(inline(rest, file, schemas) as Json) };
-  }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, inline(v, file, schemas)]));
-}
-
-// Structural-schema rules of apiextensions.k8s.io/v1: no $schema/$id/definitions,
-// no additionalProperties next to properties, no propertyNames, const as enum.
-function structural(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(structural);
-  if (!node || typeof node !== "object") return node;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(node as Json)) {
-    if (["$schema", "$id", "definitions", "propertyNames", "title"].includes(k)) continue;
-    if (k === "additionalProperties" && (v === false || (node as Json).properties)) continue;
-    if (k === "const") { out.enum = [v]; continue; }
-    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, structural(s)])) : structural(v);
-  }
-  return out;
-}
-
 export function renderCrds(): Map<string, string> {
   const schemas = loadSchemas();
   const out = new Map<string, string>();
   for (const k of crdKinds) {
-    const full = inline(schemas.get(k.file), k.file, schemas) as Json;
-    const props = full.properties as Json;
-    const openAPIV3Schema = {
-      type: "object",
-      description: full.description,
-      required: ["spec"],
-      properties: {
-        apiVersion: { type: "string" },
-        kind: { type: "string" },
-        metadata: { type: "object" },
-        spec: structural(props.spec),
-        status: structural(props.status),
-      },
-    };
+    const openAPIV3Schema = crdSchema(k.file, schemas);
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",
@@ -103,19 +58,15 @@ export function renderCrds(): Map<string, string> {
       spec: {
         group: "zerolaghub.dev",
         scope: "Namespaced",
-        names: { kind: k.kind, listKind: `${k.kind}List`, plural: k.plural, singular: k.singular, shortNames: [...k.short], categories: ["zlh"] },
+        names: { kind: k.kind, listKind: `${k.kind}List`, plural: k.plural, singular: k.singular, shortNames: [...k.short], categories: [...ZLH_CATEGORIES] },
         versions: [
           {
             name: "v1alpha1",
             served: true,
             storage: true,
             subresources: { status: {} },
-            additionalPrinterColumns: [
-              { name: "Phase", type: "string", jsonPath: ".status.phase" },
-              { name: "VMID", type: "integer", jsonPath: ".status.vmid" },
-              { name: "Host", type: "string", jsonPath: ".status.endpoints[0].host" },
-              { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-            ],
+            // The embedded server prints the same columns (controller/src/api/printer-columns.ts).
+            additionalPrinterColumns: ZLH_PRINTER_COLUMNS.map((c) => ({ name: c.name, type: c.type, jsonPath: c.jsonPath, description: c.description, ...(c.priority ? { priority: c.priority } : {}) })),
             schema: { openAPIV3Schema },
           },
         ],

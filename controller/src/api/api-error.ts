@@ -77,6 +77,7 @@ export const apiErrors = {
   methodNotAllowed: (method: string, what: string) => new ApiError(405, "MethodNotAllowed", `method ${method} is not supported on ${what}`),
   alreadyExists: (s: Subject) => new ApiError(409, "AlreadyExists", `${qualified(s)} "${s.name}" already exists`, details(s)),
   conflict: (s: Subject, why: string) => new ApiError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(s)} "${s.name}": ${why}`, details(s)),
+  notAcceptable: (accept: string, offered: string) => new ApiError(406, "NotAcceptable", `only ${offered} is served here; the request accepts ${accept || "nothing"}`),
   expired: (message: string) => new ApiError(410, "Expired", message),
   tooLarge: (limit: number) => new ApiError(413, "RequestEntityTooLarge", `Request entity too large: the request body is limited to ${limit} bytes`),
   unsupportedMediaType: (contentType: string, accepted: readonly string[]) =>

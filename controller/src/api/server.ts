@@ -73,6 +73,16 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
   return q < 0 ? { path: url, query: new URLSearchParams() } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) };
 }
 
+// Discovery and OpenAPI are JSON only; a client that accepts only protobuf gets a 406 it
+// can act on instead of bytes it cannot parse.
+function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(",").some((part) => {
+    const type = part.split(";")[0]!.trim().toLowerCase();
+    return type === "application/json" || type === "application/*" || type === "*/*";
+  });
+}
+
 async function dispatch(h: Handlers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   const method = req.method ?? "GET";
@@ -105,6 +115,7 @@ async function dispatch(h: Handlers, req: IncomingMessage, res: ServerResponse):
     if (doc) {
       resource = "discovery";
       if (method !== "GET") throw apiErrors.methodNotAllowed(method, path);
+      if (!acceptsJson(req.headers.accept)) throw apiErrors.notAcceptable(req.headers.accept ?? "", "application/json");
       return sendJson(res, 200, doc);
     }
     const target = parseTarget(path);

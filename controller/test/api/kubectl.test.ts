@@ -119,6 +119,68 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl", () => {
     expect(out.split("\n")[0]!.split(/\s+/)).toEqual(["NAME", "PHASE", "VMID", "HOST", "AGE"]);
   });
 
+  it("sorts by a status field, shows wide columns, and answers `get all` and `get zlh`", async () => {
+    const api = t.kc.makeApiClient(CustomObjectsApi);
+    await kubectl("apply", "-f", file("mc3.yaml", manifest("mc3")));
+    for (const [name, vmid] of [["mc1", 305], ["mc2", 104], ["mc3", 207]] as const) {
+      await api.patchNamespacedCustomObjectStatus({ ...coords, name, body: { status: { phase: "Running", vmid, workload: { id: `local-${vmid}`, ip: `127.77.0.${vmid % 256}` } } } }, merge);
+    }
+    const sorted = await kubectl("get", "gs", "--sort-by=.status.vmid", "-o", "name");
+    expect(sorted.stderr).toBe("");
+    expect(sorted.stdout.trim().split("\n")).toEqual(["gameserver.zerolaghub.dev/mc2", "gameserver.zerolaghub.dev/mc3", "gameserver.zerolaghub.dev/mc1"]);
+    const sortedTable = await kubectl("get", "gs", "--sort-by=.status.vmid");
+    expect(sortedTable.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["mc2", "mc3", "mc1"]);
+    const wide = (await kubectl("get", "gs", "-o", "wide")).stdout.trim().split("\n");
+    expect(wide[0]!.split(/\s+/)).toEqual(["NAME", "PHASE", "VMID", "HOST", "AGE", "IP", "WORKLOAD", "AGENT", "RESTARTS"]);
+    expect(wide.find((l) => l.startsWith("mc1 "))).toMatch(/127\.77\.0\.49\s+local-305/);
+    for (const category of ["all", "zlh"]) {
+      const out = await kubectl("get", category, "-o", "name");
+      expect(out.stderr).toBe("");
+      expect(out.stdout.trim().split("\n")).toEqual(expect.arrayContaining(["gameserver.zerolaghub.dev/mc1", "gameserver.zerolaghub.dev/mc3"]));
+    }
+    // kubectl fetches lists in chunks; a chunk of one still yields every object once.
+    const chunked = await kubectl("get", "gs", "--chunk-size=1", "-o", "name");
+    expect(chunked.stdout.trim().split("\n")).toEqual(["gameserver.zerolaghub.dev/mc1", "gameserver.zerolaghub.dev/mc2", "gameserver.zerolaghub.dev/mc3"]);
+  });
+
+  it("explains the kinds from the same schemas the CRDs carry", async () => {
+    const top = await kubectl("explain", "gameserver");
+    expect(top.stderr).toBe("");
+    expect(top.stdout).toMatch(/KIND:\s+GameServer/);
+    expect(top.stdout).toContain("A game server: one workload running the declared command");
+    expect(top.stdout).toMatch(/spec\s+<Object> -required-/);
+    const ports = await kubectl("explain", "gs.spec.ports");
+    expect(ports.stdout).toMatch(/port\s+<integer> -required-/);
+    expect(ports.stdout).toMatch(/enum: tcp, udp/);
+    expect((await kubectl("explain", "devenvironment.spec.codeServer")).stdout).toMatch(/enabled\s+<boolean>/);
+    const raw = await t.raw("GET", "/openapi/v2");
+    expect(raw.json.definitions["dev.zerolaghub.v1alpha1.GameServer"]["x-kubernetes-group-version-kind"]).toEqual([{ group: GROUP, version: VERSION, kind: "GameServer" }]);
+    // client-go asks for v2 as protobuf only; it gets a 406 it can report, not bytes it cannot parse.
+    expect((await t.raw("GET", "/openapi/v2", { headers: { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" } })).status).toBe(406);
+  });
+
+  it("diffs a changed file (exit 1) and dry-runs an apply on the server without storing it", async () => {
+    const api = t.kc.makeApiClient(CustomObjectsApi);
+    const live = (await api.getNamespacedCustomObject({ ...coords, name: "mc1" })).spec.ports[0].port as number;
+    const changed = file("mc1-diff.yaml", manifest("mc1", 25599));
+    const diff = await kubectl("diff", "-f", changed);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(new RegExp(`^-\\s+port: ${live}$`, "m"));
+    expect(diff.stdout).toMatch(/^\+\s+port: 25599$/m);
+    const same = await kubectl("diff", "-f", file("mc1-same.yaml", manifest("mc1", live)));
+    expect(same.code).toBe(0);
+    expect(same.stdout).toBe("");
+    const dry = await kubectl("apply", "--dry-run=server", "-f", changed);
+    expect(dry.stdout.trim()).toBe("gameserver.zerolaghub.dev/mc1 configured (server dry run)");
+    const created = await kubectl("apply", "--dry-run=server", "-f", file("new.yaml", manifest("never")));
+    expect(created.stdout.trim()).toBe("gameserver.zerolaghub.dev/never created (server dry run)");
+    expect((await api.getNamespacedCustomObject({ ...coords, name: "mc1" })).spec.ports[0].port).toBe(live);
+    expect((await kubectl("get", "gs", "never")).code).not.toBe(0);
+    const bad = await kubectl("apply", "--dry-run=server", "-f", file("bad.yaml", manifest("mc1", 0)));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(".spec.ports[0].port");
+  });
+
   it("deletes with `delete gs` and waits for the object to go", async () => {
     const out = await kubectl("delete", "gs", "mc2");
     expect(out.stdout.trim()).toBe('gameserver.zerolaghub.dev "mc2" deleted');

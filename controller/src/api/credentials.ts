@@ -44,19 +44,26 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   return token;
 }
 
+function usable(x509: X509Certificate, key: string, nowMs: number, listenHost: string): boolean {
+  return x509.checkPrivateKey(createPrivateKey(key)) && Date.parse(x509.validTo) > nowMs && x509.ca && x509.checkIP(listenHost) !== undefined && x509.checkIP("127.0.0.1") !== undefined;
+}
+
 /**
  * The key and certificate the HTTPS side serves, from tls.key/tls.crt or newly created
- * (self-signed, loopback names, ten years). A stored pair that no longer loads is replaced.
+ * (self-signed, ten years, valid for localhost, 127.0.0.1, ::1 and the listen address).
+ * A stored pair that no longer loads, has expired, or does not cover the listen address is
+ * replaced; the kubeconfig written afterwards pins whichever is served.
  */
-export function loadOrCreateServingCertificate(dataDir: string, nowMs: number): { key: string; cert: string } {
+export function loadOrCreateServingCertificate(dataDir: string, nowMs: number, listenHost = "127.0.0.1"): { key: string; cert: string } {
   const keyPath = join(dataDir, TLS_KEY_FILE);
   const certPath = join(dataDir, TLS_CERT_FILE);
   if (existsSync(keyPath) && existsSync(certPath)) {
+    // Tighten a key restored or copied with looser permissions.
+    chmodSync(keyPath, 0o600);
     const key = readFileSync(keyPath, "utf8");
     const cert = readFileSync(certPath, "utf8");
     try {
-      const x509 = new X509Certificate(cert);
-      if (x509.checkPrivateKey(createPrivateKey(key)) && Date.parse(x509.validTo) > nowMs) return { key, cert };
+      if (usable(new X509Certificate(cert), key, nowMs, listenHost)) return { key, cert };
     } catch {
       // Unreadable: fall through and replace it.
     }
@@ -64,7 +71,7 @@ export function loadOrCreateServingCertificate(dataDir: string, nowMs: number): 
   const pair = createSelfSignedCertificate({
     commonName: "zlh-apiserver",
     dnsNames: ["localhost"],
-    ipAddresses: ["127.0.0.1", "::1"],
+    ipAddresses: [...new Set(["127.0.0.1", "::1", listenHost])],
     notBefore: new Date(nowMs - 3_600_000),
     notAfter: new Date(nowMs + 3650 * 86_400_000),
   });
@@ -82,17 +89,20 @@ export interface ServerUrls {
 
 /**
  * Writes `<dataDir>/kubeconfig` and returns its path. The current context `zlh` uses
- * https, because kubectl sends the token only over TLS; context `zlh-http` reaches the same
- * server without TLS. Both skip verification of the self-signed loopback certificate
- * (client-node also needs that flag to accept an http:// server at all).
+ * https, because kubectl sends the token only over TLS, and pins the server's own
+ * certificate as its certificate authority: kubectl, client-node and the zlh CLI refuse
+ * any other server at that address. Context `zlh-http` reaches the same server without
+ * TLS, for the in-process controller only: it never leaves the loopback interface of this
+ * process's host, and client-node accepts an http:// server only with
+ * insecure-skip-tls-verify set (there is no certificate to verify on plain HTTP).
  */
-export function writeKubeconfig(dataDir: string, urls: ServerUrls, token: string): string {
+export function writeKubeconfig(dataDir: string, urls: ServerUrls, token: string, certPem: string): string {
   const path = join(dataDir, KUBECONFIG_FILE);
   const config = {
     apiVersion: "v1",
     kind: "Config",
     clusters: [
-      { name: "zlh", cluster: { server: urls.https, "insecure-skip-tls-verify": true } },
+      { name: "zlh", cluster: { server: urls.https, "certificate-authority-data": Buffer.from(certPem).toString("base64") } },
       { name: HTTP_CONTEXT, cluster: { server: urls.http, "insecure-skip-tls-verify": true } },
     ],
     users: [{ name: "zlh-admin", user: { token } }],

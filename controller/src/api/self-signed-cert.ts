@@ -1,6 +1,8 @@
 // A self-signed ECDSA P-256 certificate for the loopback listener, built with node:crypto
 // and a few lines of DER. It exists because kubectl (client-go) sends credentials only over
 // TLS: without it a stock kubectl could not authenticate to the embedded server at all.
+// The kubeconfig pins it as its own certificate authority, so it is marked as one (CA,
+// keyCertSign): OpenSSL accepts a self-signed trust anchor only if it may sign itself.
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 
@@ -96,8 +98,8 @@ export function createSelfSignedCertificate(req: CertificateRequest): KeyAndCert
   );
   const extensions = seq(
     extension("2.5.29.17", false, altNames),
-    extension("2.5.29.19", true, seq()), // basicConstraints: not a CA
-    extension("2.5.29.15", true, tlv(0x03, Buffer.from([7, 0x80]))), // keyUsage: digitalSignature
+    extension("2.5.29.19", true, seq(bool(true), integer(Buffer.from([0])))), // basicConstraints: CA, pathLen 0 (signs only itself)
+    extension("2.5.29.15", true, tlv(0x03, Buffer.from([2, 0x84]))), // keyUsage: digitalSignature, keyCertSign
     extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))), // extKeyUsage: serverAuth
   );
   const tbs = seq(

@@ -138,7 +138,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const clock = opts.clock ?? realClock;
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const token = loadOrCreateAdminToken(opts.dataDir);
-  const tls = loadOrCreateServingCertificate(opts.dataDir, clock.now());
+  const tls = loadOrCreateServingCertificate(opts.dataDir, clock.now(), address.host);
   const store = new SqliteStore({ path: join(opts.dataDir, "store.db"), watchHistory: opts.watchHistory, maxPageCount: opts.storeMaxPageCount });
   const watches = new WatchHub(
     store,
@@ -186,7 +186,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${address.urlHost}:${port}`;
   const url = `http://${serverAddress}`;
-  const kubeconfigPath = writeKubeconfig(opts.dataDir, { http: url, https: `https://${serverAddress}` }, token);
+  const kubeconfigPath = writeKubeconfig(opts.dataDir, { http: url, https: `https://${serverAddress}` }, token, tls.cert);
   writeServerInfo(opts.dataDir, url);
   logger.info({ url, dataDir: opts.dataDir, resourceVersion: await store.resourceVersion() }, "api server started");
 

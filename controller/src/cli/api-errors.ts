@@ -53,6 +53,15 @@ export function isConnectionError(e: unknown): boolean {
   return CONNECT_ERRORS.has(code) || err.type === "system";
 }
 
+// OpenSSL's verification failures: the server is up but is not the one the kubeconfig pins.
+const CERTIFICATE_ERRORS = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/** True when TLS verification refused the server's certificate. */
+export function isCertificateError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && CERTIFICATE_ERRORS.test(code);
+}
+
 /** `.spec.ports[1].port: duplicate port`, one line per cause, for a 422. */
 export function formatCauses(causes: readonly StatusCause[]): string[] {
   return causes.map((c) => `  ${c.field ?? "."}: ${c.message ?? c.reason ?? "invalid"}`);
@@ -64,6 +73,9 @@ export function formatCauses(causes: readonly StatusCause[]): string[] {
  */
 export function toCliError(e: unknown, conn: Connection, subject?: string): unknown {
   if (e instanceof CliError) return e;
+  if (isCertificateError(e)) {
+    return new CliError("CertificateMismatch", `the server at ${conn.server} does not present the certificate ${conn.kubeconfigPath} pins (${(e as { code: string }).code}); is it another zlh server, or was the data directory replaced?`);
+  }
   if (isConnectionError(e)) return new CliError("NoServer", noServerHint(conn.server));
   const st = apiStatus(e);
   if (!st) return e;

@@ -6,6 +6,7 @@ export type CliErrorReason =
   | "InvalidManifest"
   | "InvalidArgument"
   | "NoServer"
+  | "CertificateMismatch"
   | "Unauthorized"
   | "NotFound"
   | "Invalid"

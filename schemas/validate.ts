@@ -27,7 +27,7 @@ const files: Record<DocumentKind, string> = {
   ControllerConfig: "controller-config.schema.json",
 };
 
-const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false });
+const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false, discriminator: true });
 addFormats(ajv);
 // Imported, not read from disk, so the bundled CLI, server and agent carry them inside.
 for (const schema of [commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema]) {

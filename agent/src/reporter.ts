@@ -4,7 +4,7 @@
 import type { Logger } from "pino";
 import type { AgentReport } from "../../schemas/generated/types.js";
 import type { Clock, TimerHandle } from "./clock.js";
-import type { SupervisorStatus } from "./supervisor.js";
+import type { AgentStatus } from "./agent-status.js";
 import { AGENT_VERSION } from "./version.js";
 
 export interface ReportSink {
@@ -25,7 +25,7 @@ export interface ReporterOptions {
 /** State-change reports kept while the controller is unreachable; older ones are dropped first. */
 const MAX_QUEUE = 32;
 
-export function toReport(status: SupervisorStatus, time: number): AgentReport {
+export function toReport(status: AgentStatus, time: number): AgentReport {
   const r: AgentReport = {
     state: status.state,
     restarts: status.restarts,
@@ -37,11 +37,12 @@ export function toReport(status: SupervisorStatus, time: number): AgentReport {
   if (status.pid !== undefined) r.pid = status.pid;
   if (status.provisioningError !== undefined) r.provisioningError = status.provisioningError;
   if (status.message !== undefined) r.message = status.message;
+  if (status.services !== undefined && status.services.length > 0) r.services = status.services.map((s) => ({ ...s }));
   return r;
 }
 
 export class Reporter {
-  private current: SupervisorStatus | undefined;
+  private current: AgentStatus | undefined;
   private readonly queue: AgentReport[] = [];
   private sending = false;
   private heartbeat: TimerHandle | undefined;
@@ -57,7 +58,7 @@ export class Reporter {
   }
 
   /** Reports a new status immediately (queued behind any unsent ones). */
-  update(status: SupervisorStatus): void {
+  update(status: AgentStatus): void {
     this.current = status;
     this.enqueue(toReport(status, this.opts.clock.now()));
   }

@@ -7,12 +7,21 @@ export type ReadinessPlan =
   | { kind: "tcp"; host: string; port: number }
   | { kind: "logLine"; pattern: string };
 
-export interface ServerPlan {
+/**
+ * What a supervisor runs: the game server, or any other supervised process of the workload
+ * (code-server, dev services). Everything the process depends on is in here, so a change in
+ * the plan is a change of the process's inputs.
+ */
+export interface ServicePlan {
+  /** "server" for the game server; names the service's files under run/ and var/log/. */
+  name: string;
   generation: number;
   argv: string[];
   env: Record<string, string>;
   cwd: string;
   logFile: string;
+  /** Where the supervisor records the running process (see pidfile.ts). */
+  pidFile: string;
   readiness: ReadinessPlan;
   readinessTimeoutMs: number;
   probeIntervalMs: number;
@@ -20,7 +29,18 @@ export interface ServerPlan {
   maxAttempts: number;
   shutdownCommand?: string;
   graceMs: number;
+  /**
+   * Inputs contributed by provisioning steps (a runtime's version and hash, the mods
+   * installed…): opaque to the supervisor, but a change restarts the service.
+   */
+  inputs?: Record<string, string>;
 }
+
+/** The game server's plan. */
+export type ServerPlan = ServicePlan;
+
+/** The service name of the game server. */
+export const SERVER_SERVICE = "server";
 
 export interface PlanContext {
   root: string;
@@ -30,6 +50,12 @@ export interface PlanContext {
   allocated: AllocatedPort[];
   /** Variables passed through from the agent's own environment (PATH, LANG…). */
   inherited: Record<string, string | undefined>;
+  /** Directories provisioning put in front of PATH (active runtimes' bin directories). */
+  pathPrepend?: readonly string[];
+  /** Variables provisioning adds; the spec's own env wins over them. */
+  env?: Record<string, string>;
+  /** Inputs provisioning contributed (see ServicePlan.inputs). */
+  inputs?: Record<string, string>;
 }
 
 export const DEFAULT_BACKOFF_SECONDS = [30, 60, 120];
@@ -45,8 +71,16 @@ export function workloadPaths(root: string) {
     srv: join(root, "srv"),
     logFile: join(root, "var", "log", "server.log"),
     pidFile: join(root, "run", "server.pid"),
+    runDir: join(root, "run"),
+    logDir: join(root, "var", "log"),
     workspace: join(root, "home", "dev", "workspace"),
   };
+}
+
+/** Files of one supervised service: `run/<name>.pid`, `var/log/<name>.log`. */
+export function servicePaths(root: string, name: string): { pidFile: string; logFile: string } {
+  const p = workloadPaths(root);
+  return { pidFile: join(p.runDir, `${name}.pid`), logFile: join(p.logDir, `${name}.log`) };
 }
 
 /** `game-port` → `PORT_GAME_PORT`. */
@@ -85,6 +119,8 @@ export function planServer(spec: GameServerSpec, ctx: PlanContext): ServerPlan {
     if (v !== undefined) env[k] = v;
   }
   env.HOME = paths.srv;
+  Object.assign(env, ctx.env ?? {});
+  if (ctx.pathPrepend?.length) env.PATH = [...ctx.pathPrepend, ...(env.PATH ? [env.PATH] : [])].join(":");
   Object.assign(env, spec.env ?? {});
   Object.assign(env, { HOST: ctx.ip, PORT: String(firstPort), ZLH_IP: ctx.ip });
 
@@ -99,12 +135,15 @@ export function planServer(spec: GameServerSpec, ctx: PlanContext): ServerPlan {
   }
 
   const backoff = spec.restartPolicy?.backoffSeconds?.length ? spec.restartPolicy.backoffSeconds : DEFAULT_BACKOFF_SECONDS;
+  const files = servicePaths(ctx.root, SERVER_SERVICE);
   return {
+    name: SERVER_SERVICE,
     generation: ctx.generation,
     argv: spec.command.map((a) => expandArg(a, vars)),
     env,
     cwd: paths.srv,
-    logFile: paths.logFile,
+    logFile: files.logFile,
+    pidFile: files.pidFile,
     readiness,
     readinessTimeoutMs: (spec.readiness?.timeoutSeconds ?? DEFAULT_READINESS_TIMEOUT_SECONDS) * 1000,
     probeIntervalMs: PROBE_INTERVAL_MS,
@@ -112,5 +151,6 @@ export function planServer(spec: GameServerSpec, ctx: PlanContext): ServerPlan {
     maxAttempts: spec.restartPolicy?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     ...(spec.shutdown?.command ? { shutdownCommand: spec.shutdown.command } : {}),
     graceMs: (spec.shutdown?.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000,
+    ...(ctx.inputs && Object.keys(ctx.inputs).length > 0 ? { inputs: { ...ctx.inputs } } : {}),
   };
 }

@@ -166,8 +166,9 @@ export class Supervisor {
   private reattach(record: PidRecord, plan: ServerPlan): void {
     const proc = this.deps.launcher.attach(record, plan);
     this.deps.logger?.info({ pid: record.pid, generation: record.generation }, "server reattached");
-    this.watch(proc);
+    // "starting" before watching: the readiness line may already be in the log, and is read at once.
     this.set({ state: "starting", pid: proc.pid, generation: record.generation ?? plan.generation, message: undefined });
+    this.watch(proc);
     if (record.generation !== undefined && record.generation !== plan.generation) {
       // The server still runs an older spec: replace it the same way a live generation change does.
       void this.restartWith(plan);
@@ -186,8 +187,8 @@ export class Supervisor {
     const { process: proc, startTime, logOffset } = launched;
     this.deps.pidfile.write({ pid: proc.pid, startTime, logOffset, generation: plan.generation });
     this.deps.logger?.info({ pid: proc.pid, generation: plan.generation }, "server started");
-    this.watch(proc);
     this.set({ state: "starting", pid: proc.pid, generation: plan.generation });
+    this.watch(proc);
   }
 
   private watch(proc: ServerProcess): void {

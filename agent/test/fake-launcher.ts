@@ -35,7 +35,12 @@ export class FakeProcess implements ServerProcess {
 
   onLine(listener: (l: string) => void): void {
     this.lineListeners.push(listener);
+    // Lines already in the log file are read at once, as LogTail does when it starts.
+    for (const l of this.logged) listener(l);
   }
+
+  /** Lines in the log before anyone watches (a reattached server's output since logOffset). */
+  logged: string[] = [];
 
   release(): void {
     this.released = true;
@@ -89,8 +94,12 @@ export class FakeLauncher implements Launcher {
     return this.startTimes.get(pid);
   }
 
+  /** Lines the next reattached server's log already holds. */
+  loggedOnAttach: string[] = [];
+
   attach(record: PidRecord): FakeProcess {
     const process = new FakeProcess(record.pid, true, this.diesOn);
+    process.logged = this.loggedOnAttach;
     process.onExit(() => this.startTimes.delete(record.pid));
     this.attached.push(process);
     return process;

@@ -193,6 +193,15 @@ describe("Supervisor", () => {
     expect(env.launcher.attached[0]!.signals).toEqual(["SIGTERM"]);
   });
 
+  it("a readiness line already in the log when watching starts counts: a reattached server is running at once", () => {
+    const env = setup();
+    env.launcher.startTimes.set(4242, "1");
+    env.launcher.loggedOnAttach = ["Done (3.2s)! For help, type help"];
+    env.pidfile.record = { pid: 4242, startTime: "1", generation: 1, logOffset: 0 };
+    env.sup.start(plan({ readiness: { logLine: { pattern: "Done \\(" } } }));
+    expect(env.last()).toMatchObject({ state: "running", pid: 4242, provisioningComplete: true });
+  });
+
   it("does not reattach when the pid now belongs to a process with another start time", () => {
     const env = setup();
     env.launcher.startTimes.set(4242, "9999999");

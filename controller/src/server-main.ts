@@ -9,15 +9,11 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
-import { loadConfig, type ResolvedConfig } from "./config.js";
+import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
 import { startController } from "./manager.js";
 import { acquireServerLock } from "./server-lock.js";
-import { FileDnsProvider } from "./providers/dns/file.js";
-import { MemoryDnsProvider } from "./providers/dns/memory.js";
-import { MemoryRouteProvider } from "./providers/routing/memory.js";
-import { TraefikFileRouteProvider } from "./providers/routing/traefik-file.js";
-import { LocalWorkloadProvider, defaultAgentCommand } from "./providers/workload/local.js";
-import { MemoryWorkloadProvider } from "./providers/workload/memory.js";
+import { dnsProviders, routingProviders, workloadProviders } from "./provider-registry.js";
+import type { ProviderEnv, RegisteredProvider } from "./providers/provider-config.js";
 import type { Providers } from "./resources/reconciler.js";
 
 export interface ServerOptions {
@@ -36,20 +32,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Makes each configured provider through the entry its `type` names (provider-registry.ts). */
 export function buildProviders(c: ResolvedConfig, logger: Logger): Providers {
+  const env: ProviderEnv = { logger, dataDir: c.dataDir, zone: c.settings.zone };
+  const make = <P>(registry: Record<string, RegisteredProvider<P>>, p: ResolvedProvider): P => registry[p.type]!.make(p.resolved, env);
   return {
-    workload: c.workload.type === "memory"
-      ? new MemoryWorkloadProvider()
-      : new LocalWorkloadProvider({ root: c.workload.root, agentCommand: defaultAgentCommand(), logger: logger.child({ provider: "workload-local" }) }),
-    dns: [{
-      target: "edge",
-      provider: c.dns.type === "memory"
-        ? new MemoryDnsProvider()
-        : new FileDnsProvider({ path: c.dns.path, zone: c.settings.zone, logger: logger.child({ provider: "dns-file" }) }),
-    }],
-    routing: c.routing.type === "memory"
-      ? new MemoryRouteProvider()
-      : new TraefikFileRouteProvider({ directory: c.routing.directory, logger: logger.child({ provider: "routing-traefik-file" }) }),
+    workload: make(workloadProviders, c.workload),
+    dns: c.dns.map((d) => ({ target: d.target, provider: make(dnsProviders, d) })),
+    routing: make(routingProviders, c.routing),
   };
 }
 
@@ -85,6 +75,9 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? "info", redact: ["token", "*.token", "authorization", "*.authorization"] });
   const config = loadConfig(opts.configPath, dataDir);
+  // Before the lock and the API: a provider that cannot be made is a config error, and
+  // making one opens nothing (connections are opened on first use).
+  const providers = buildProviders(config, logger);
   const unlock = acquireServerLock(dataDir);
   let api;
   try {
@@ -100,7 +93,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     const controller = await startControllerReusingAgentPort(dataDir, config, logger, {
       kubeConfig: kc,
-      providers: buildProviders(config, logger),
+      providers,
       settings: config.settings,
       workers: config.workers,
       vmids: config.vmids,

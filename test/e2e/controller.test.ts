@@ -81,7 +81,7 @@ describe("the controller on the embedded API server", () => {
     const silent = await eventually("AgentReady False", async () => {
       const s = await statusOf(server.kubeconfigPath, "hb");
       return s?.conditions?.find((x) => x.type === "AgentReady")?.status === "False" ? s : undefined;
-    }, 20_000);
+    });
     expect(silent.conditions?.find((x) => x.type === "AgentReady")?.reason).toBe("HeartbeatMissed");
     expect(silent.phase).not.toBe("Running");
 
@@ -103,7 +103,7 @@ describe("the controller on the embedded API server", () => {
     expect(standby.workload.workloads()).toHaveLength(0);
 
     await leader.close();
-    await eventually("the standby to lead", () => standby.c.isLeader(), 20_000);
+    await eventually("the standby to lead", () => standby.c.isLeader());
     // The new leader adopts by owner mark; its own twin starts empty, so it creates there.
     await eventually("the new leader's workload", () => standby.workload.workloads().length === 1);
   });
@@ -117,11 +117,11 @@ describe("the controller on the embedded API server", () => {
     const lease = await leases.readNamespacedLease({ namespace: "default", name: "zlh-controller" });
     lease.spec = { ...lease.spec, holderIdentity: "intruder", renewTime: new V1MicroTime(), leaseDurationSeconds: 1 };
     await leases.replaceNamespacedLease({ namespace: "default", name: "zlh-controller", body: lease });
-    await eventually("leadership lost", () => !c.isLeader(), 20_000);
+    await eventually("leadership lost", () => !c.isLeader());
     // The intruder never renews: ours takes the Lease back once it expires.
-    await eventually("leadership regained", () => c.isLeader(), 20_000);
+    await eventually("leadership regained", () => c.isLeader());
 
     await client(server.kubeconfigPath).create(echoServer("after"));
-    await eventually("the new resource reconciled", () => workload.workloads().some((w) => w.ownerMark.startsWith("GameServer/default/after/")), 20_000);
+    await eventually("the new resource reconciled", () => workload.workloads().some((w) => w.ownerMark.startsWith("GameServer/default/after/")));
   });
 });

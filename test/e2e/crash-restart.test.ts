@@ -6,14 +6,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { client, echoServer, eventually, killAllUnder, processesUnder } from "./support.js";
+import { client, echoServer, eventually, killAllUnder, processesUnder, workloadDirs } from "./support.js";
 
 const repo = join(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "zlh-crash-"));
 const data = join(dir, ".zlh");
 const config = join(dir, "config.yaml");
 // One worker, so the kill lands with some resources provisioned and others not yet.
-// Its own vmids, hence its own 127.77.x.y addresses: other end-to-end tests may run at the same time.
+// Its own vmids: other end-to-end tests may run at the same time.
 writeFileSync(config, "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nworkers: 1\nvmids: { from: 2000, to: 2099 }\nagent:\n  heartbeatSeconds: 1\n");
 const servers: ChildProcess[] = [];
 
@@ -38,10 +38,10 @@ describe("a controller killed mid-provisioning", () => {
     const api = client(join(data, "kubeconfig"));
     for (const n of names) await api.create(echoServer(n));
 
-    await eventually("a first workload", () => existsSync(join(data, "workloads")) && readdirSync(join(data, "workloads")).length > 0, 60_000);
+    await eventually("a first workload", () => workloadDirs(data).length > 0, 60_000);
     first.kill("SIGKILL");
     await new Promise((r) => first.once("exit", r));
-    const provisionedAtKill = readdirSync(join(data, "workloads")).length;
+    const provisionedAtKill = workloadDirs(data).length;
     expect(provisionedAtKill).toBeLessThan(names.length);
 
     startServer();
@@ -52,7 +52,7 @@ describe("a controller killed mid-provisioning", () => {
       return all.length === names.length && all.every((o) => o.status?.phase === "Running") ? all : undefined;
     }, 120_000);
 
-    const workloads = readdirSync(join(data, "workloads")).sort();
+    const workloads = workloadDirs(data);
     expect(workloads).toHaveLength(names.length);
     expect(new Set(workloads.map((w) => w.split("-").slice(3).join("-")))).toEqual(new Set(names));
     const procs = processesUnder(dir);

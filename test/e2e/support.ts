@@ -1,7 +1,8 @@
 // Shared pieces of the end-to-end tests: waiting on real state, and finding the agent
 // processes a data directory started (by their ZLH_ROOT), so a test can count them and
 // never leaves one behind.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { ZlhResource } from "../../controller/src/plan/resource.js";
 
@@ -39,6 +40,11 @@ export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
     }
   }
   return out;
+}
+
+/** The workload directories under a data directory (not the root's own dot files, such as its address block). */
+export function workloadDirs(dataDir: string): string[] {
+  return existsSync(join(dataDir, "workloads")) ? readdirSync(join(dataDir, "workloads")).filter((n) => !n.startsWith(".")).sort() : [];
 }
 
 export function killAllUnder(dir: string): void {

@@ -2,6 +2,7 @@
 // in what the agent observes wakes the reconciler, so thousands of agents heartbeating do
 // not become thousands of API writes (the same reason Kubernetes moved node heartbeats to
 // Leases).
+import { isDeepStrictEqual } from "node:util";
 import type { AgentReport } from "../../../schemas/generated/types.js";
 
 export interface StoredAgentReport {
@@ -35,10 +36,11 @@ const MEANINGFUL: readonly (keyof AgentReport)[] = [
   "provisioningError",
   "message",
   "generation",
+  "services",
 ];
 
 function meaningfullyDifferent(a: AgentReport | undefined, b: AgentReport): boolean {
-  return a === undefined || MEANINGFUL.some((k) => a[k] !== b[k]);
+  return a === undefined || MEANINGFUL.some((k) => !isDeepStrictEqual(a[k], b[k]));
 }
 
 export class AgentReportStore {

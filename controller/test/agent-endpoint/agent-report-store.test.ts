@@ -51,6 +51,16 @@ describe("AgentReportStore", () => {
     expect(changes).toHaveLength(steps.length);
   });
 
+  it("compares the services list by content: an equal list in a heartbeat wakes nobody, a changed one does", () => {
+    const { changes, store } = storeAt(0);
+    const services = () => [{ name: "server", state: "running" as const, pid: 5, restarts: 0 }];
+    store.record(key, report({ services: services() }));
+    store.record(key, report({ services: services() }));
+    expect(changes).toHaveLength(1);
+    store.record(key, report({ services: [{ ...services()[0]!, state: "starting" as const }] }));
+    expect(changes).toHaveLength(2);
+  });
+
   it("supports extra subscribers and delete", () => {
     const { store } = storeAt(0);
     const seen: string[] = [];

@@ -117,6 +117,6 @@ describe("zlh server", () => {
     const io = captureIO();
     const code = await runCli(["server", "--data-dir", join(tmp.dir, "data"), "--listen", "127.0.0.1:0", "--config", config, "--log-level", "silent"], io);
     expect(code).toBe(1);
-    expect(io.stderr.join("\n")).toContain(`${config}: .workers: must be >= 1`);
+    expect(io.stderr.join("\n")).toContain(`${config}:3:1: .workers: must be >= 1`);
   });
 });

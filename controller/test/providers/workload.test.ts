@@ -7,6 +7,8 @@ import { FakeClock } from "../../src/engine/clock.js";
 import { ownerMark } from "../../src/providers/owner.js";
 import { defaultAgentCommand, LocalWorkloadProvider, MARKER_FILE, type WorkloadMarker } from "../../src/providers/workload/local.js";
 import { MemoryWorkloadProvider } from "../../src/providers/workload/memory.js";
+import { ADDRESS_BLOCK_FILE } from "../../src/providers/workload/address-block.js";
+import { workloadIp } from "../../src/providers/workload/workload-rules.js";
 import { isSameProcess, processStartTime, readProcStat } from "../../src/providers/workload/proc-stat.js";
 import { tempDir } from "./temp-dir.js";
 import { waitFor } from "./wait-for.js";
@@ -16,6 +18,11 @@ const STANDIN = fileURLToPath(new URL("./fixtures/agent-standin.mjs", import.met
 
 function readMarker(root: string, id: string): WorkloadMarker {
   return JSON.parse(readFileSync(join(root, id, MARKER_FILE), "utf8")) as WorkloadMarker;
+}
+
+/** The loopback block the root recorded (address-block.ts). */
+function recordedBlock(root: string): number {
+  return (JSON.parse(readFileSync(join(root, ADDRESS_BLOCK_FILE), "utf8")) as { block: number }).block;
 }
 
 function alive(pid: number): boolean {
@@ -54,6 +61,7 @@ workloadProviderContract("MemoryWorkloadProvider", async () => {
     provider,
     crashAgent: async (id) => provider.crash(id),
     agentStarts: async (id) => provider.workloads().find((w) => w.id === id)?.starts ?? 0,
+    expectedIp: async (vmid) => workloadIp(vmid, provider.addressBlock),
     addForeign: async () => () => true, // memory has nothing foreign to keep
     breakBackend: async () => {
       provider.setFailing("workload api down");
@@ -80,6 +88,7 @@ workloadProviderContract("LocalWorkloadProvider", async () => {
       await agentInfo(root, id);
       return readFileSync(join(root, id, "agent-starts.log"), "utf8").trim().split("\n").length;
     },
+    expectedIp: async (vmid) => workloadIp(vmid, recordedBlock(root)),
     addForeign: async () => {
       mkdirSync(join(root, "notes"));
       writeFileSync(join(root, "notes", "keep.txt"), "mine");
@@ -112,7 +121,7 @@ describe("LocalWorkloadProvider", () => {
       ZLH_TOKEN_FILE: join(dir, "etc/zlh/token"),
       ZLH_RESOURCE: "gameservers/default/mc1",
       ZLH_ROOT: dir,
-      ZLH_IP: "127.77.0.100",
+      ZLH_IP: `127.${recordedBlock(root)}.0.100`,
       ZLH_HOSTNAME: "mc1",
       ZLH_VMID: "100",
     });
@@ -124,7 +133,7 @@ describe("LocalWorkloadProvider", () => {
     await waitFor("agent log line", () => readFileSync(join(dir, "var/log/agent.log"), "utf8").includes("agent stand-in up"));
 
     const marker = readMarker(root, w.id);
-    expect(marker).toMatchObject({ ownerMark: ownerMark(mc1), vmid: 100, ip: "127.77.0.100", node: "test-node" });
+    expect(marker).toMatchObject({ ownerMark: ownerMark(mc1), vmid: 100, ip: w.ip, node: "test-node" });
     expect(marker.agent).toEqual({ pid: info.pid, startTime: processStartTime(info.pid) });
     expect(readFileSync(join(dir, MARKER_FILE), "utf8")).not.toContain("token-for-mc1");
   });
@@ -157,7 +166,7 @@ describe("LocalWorkloadProvider", () => {
     const marker: WorkloadMarker = {
       ownerMark: ownerMark(mc1),
       vmid: 100,
-      ip: "127.77.0.100",
+      ip: "127.200.0.100",
       hostname: "mc1",
       node: "test-node",
       resource: "gameservers/default/mc1",

@@ -14,10 +14,11 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { Mutex } from "../mutex.js";
 import { ownerMark, parseOwnerMark, type Owner } from "../owner.js";
 import { ioError, ProviderError } from "../provider-error.js";
+import { AddressBlock } from "./address-block.js";
 import { stopProcessGroup } from "./process-group.js";
 import { isSameProcess, processStartTime, processesWithEnv } from "./proc-stat.js";
 import type { DesiredWorkload, ObservedWorkload, WorkloadProvider, WorkloadResources } from "./types.js";
-import { assertValidDesired, assertWorkloadId, resourcePath, WORKLOAD_ID, workloadId, workloadIp } from "./workload-rules.js";
+import { assertValidDesired, assertWorkloadId, resourcePath, WORKLOAD_ID, workloadId } from "./workload-rules.js";
 
 export const MARKER_FILE = ".zlh-workload.json";
 export const TOKEN_FILE = "etc/zlh/token";
@@ -69,6 +70,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
   // create checks owner and vmid uniqueness across all workloads; start/delete lock one id.
   private readonly createLock = new Mutex();
   private readonly idLocks = new Map<string, Mutex>();
+  private readonly addresses: AddressBlock;
 
   constructor(options: LocalWorkloadOptions) {
     this.root = options.root;
@@ -78,6 +80,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
     this.logger = options.logger?.child({ provider: "workload/local" });
     this.stopGraceMs = options.stopGraceMs ?? 40_000;
     this.clock = options.clock ?? realClock;
+    this.addresses = new AddressBlock(this.root, this.logger);
   }
 
   async observe(owners: readonly Owner[]): Promise<ObservedWorkload[]> {
@@ -102,10 +105,12 @@ export class LocalWorkloadProvider implements WorkloadProvider {
     const mark = ownerMark(desired.owner);
     return this.createLock.run(() =>
       this.lockFor(id).run(async () => {
-        for (const w of this.scan()) {
+        const existing = this.scan();
+        for (const w of existing) {
           if (w.ownerMark === mark) throw new ProviderError("Conflict", `workload for ${mark} already exists as ${w.id}`);
           if (w.vmid === desired.vmid) throw new ProviderError("Conflict", `vmid ${desired.vmid} is already used by workload ${w.id}`);
         }
+        const ip = await this.addresses.addressFor(desired.vmid, new Set(existing.map((w) => w.ip!)));
         const dir = this.dirOf(id);
         try {
           mkdirSync(join(dir, "etc/zlh"), { recursive: true, mode: 0o700 });
@@ -118,7 +123,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
         const marker: WorkloadMarker = {
           ownerMark: mark,
           vmid: desired.vmid,
-          ip: workloadIp(desired.vmid),
+          ip,
           hostname: desired.hostname,
           node: this.node,
           resource: resourcePath(desired.owner),
@@ -163,6 +168,21 @@ export class LocalWorkloadProvider implements WorkloadProvider {
 
   async delete(id: string): Promise<void> {
     assertWorkloadId(id);
+    await this.deleteWorkload(id);
+    // An empty root needs no address block: another server may have it meanwhile. Under the
+    // create lock, so a create in progress never loses the claim it just made.
+    await this.createLock.run(async () => {
+      let left: number;
+      try {
+        left = this.scan().length;
+      } catch {
+        return; // keep the claim; the next delete or create will see the root again
+      }
+      if (left === 0) this.addresses.release();
+    });
+  }
+
+  private async deleteWorkload(id: string): Promise<void> {
     return this.lockFor(id).run(async () => {
       const dir = this.dirOf(id);
       const marker = this.readMarker(dir);

@@ -22,9 +22,12 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
   private readonly state = new Map<string, MemoryWorkload>();
   private readonly failures = new FailureInjector();
   private readonly node: string;
+  /** The twin's loopback block (see address-block.ts); it binds nothing, so a fixed one is safe. */
+  readonly addressBlock: number;
 
-  constructor(options: { node?: string } = {}) {
+  constructor(options: { node?: string; addressBlock?: number } = {}) {
     this.node = options.node ?? "memory";
+    this.addressBlock = options.addressBlock ?? 77;
   }
 
   failNext(n: number, message: string, options?: { reason?: ProviderErrorReason; methods?: readonly string[] }): void {
@@ -66,7 +69,7 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
       id,
       vmid: desired.vmid,
       node: this.node,
-      ip: workloadIp(desired.vmid),
+      ip: workloadIp(desired.vmid, this.addressBlock),
       running: true,
       ownerMark: mark,
       hostname: desired.hostname,

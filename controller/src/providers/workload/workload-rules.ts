@@ -18,15 +18,21 @@ export function assertWorkloadId(id: string): void {
 }
 
 /**
- * Each workload gets its own loopback address, 127.77.<vmid high byte>.<vmid low byte>: Linux
- * routes all of 127/8 to lo, so workloads bind the same ports side by side the way containers
- * with their own IPs do.
+ * Each workload gets its own loopback address, 127.<block>.<vmid high byte>.<vmid low byte>:
+ * Linux routes all of 127/8 to lo, so workloads bind the same ports side by side the way
+ * containers with their own IPs do. `block` (1-254) belongs to one workload root (see
+ * address-block.ts), so two zlh servers on one host never hand out the same address.
  */
-export function workloadIp(vmid: number): string {
+export function workloadIp(vmid: number, block: number): string {
+  assertVmidHasAddress(vmid);
+  if (!Number.isInteger(block) || block < 1 || block > 254) throw new ProviderError("Invalid", `address block ${block} must be an integer 1-254`);
+  return `127.${block}.${(vmid >> 8) & 255}.${vmid & 255}`;
+}
+
+export function assertVmidHasAddress(vmid: number): void {
   if (!Number.isInteger(vmid) || vmid < 1 || vmid > 65535) {
     throw new ProviderError("Invalid", `vmid ${vmid} cannot be mapped to a loopback address: it must be an integer 1-65535`);
   }
-  return `127.77.${(vmid >> 8) & 255}.${vmid & 255}`;
 }
 
 /** `gameservers/<namespace>/<name>`: how the agent names its resource to the controller. */
@@ -41,7 +47,7 @@ const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export function assertValidDesired(d: DesiredWorkload): void {
   const mark = ownerMark(d.owner);
   if (!parseOwnerMark(mark)) throw new ProviderError("Invalid", `workload owner ${JSON.stringify(mark)} is not <kind>/<namespace>/<name>/<uid>`);
-  workloadIp(d.vmid);
+  assertVmidHasAddress(d.vmid);
   if (!LABEL.test(d.hostname)) throw new ProviderError("Invalid", `workload ${mark}: hostname ${JSON.stringify(d.hostname)} must be a DNS-1123 label`);
   let url: URL | undefined;
   try {

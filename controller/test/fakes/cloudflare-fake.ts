@@ -40,6 +40,8 @@ export interface CloudflareFakeOptions {
 export interface CloudflareFake {
   url: string;
   token: string;
+  /** From now on only this token is accepted (a rotated token). */
+  setToken(token: string): void;
   requests: RecordedRequest[];
   writes(): number;
   records(): CloudflareRecord[];
@@ -87,7 +89,7 @@ function matchesFilter(value: string, p: URLSearchParams, field: string): boolea
 }
 
 export async function startCloudflareFake(o: CloudflareFakeOptions): Promise<CloudflareFake> {
-  const token = o.token ?? "cf-test-token-5e0b";
+  let token = o.token ?? "cf-test-token-5e0b";
   const maxPerPage = o.maxPerPage ?? 100;
   const maxComment = o.maxCommentLength ?? 100;
   let records: CloudflareRecord[] = [];
@@ -230,7 +232,12 @@ export async function startCloudflareFake(o: CloudflareFakeOptions): Promise<Clo
 
   return {
     url: `${server.url}/client/v4`,
-    token,
+    get token() {
+      return token;
+    },
+    setToken: (t: string) => {
+      token = t;
+    },
     requests: server.requests,
     writes: () => writes,
     records: () => structuredClone(records),

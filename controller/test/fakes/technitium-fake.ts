@@ -19,6 +19,8 @@ export interface TechnitiumRecord {
 export interface TechnitiumFake {
   url: string;
   token: string;
+  /** From now on only this token is accepted (a rotated token). */
+  setToken(token: string): void;
   requests: RecordedRequest[];
   /** Mutations that changed a zone. */
   writes(): number;
@@ -85,7 +87,7 @@ function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boole
 }
 
 export async function startTechnitiumFake(options: { zones: string[]; token?: string }): Promise<TechnitiumFake> {
-  const token = options.token ?? "technitium-test-token-7c1d";
+  let token = options.token ?? "technitium-test-token-7c1d";
   const zones = new Map<string, TechnitiumRecord[]>(options.zones.map((z) => [lower(z), []]));
   let writes = 0;
   let failing: string | undefined;
@@ -206,7 +208,12 @@ export async function startTechnitiumFake(options: { zones: string[]; token?: st
 
   return {
     url: server.url,
-    token,
+    get token() {
+      return token;
+    },
+    setToken: (t: string) => {
+      token = t;
+    },
     requests: server.requests,
     writes: () => writes,
     records: (zone) => structuredClone(zones.get(lower(zone)) ?? []),

@@ -20,7 +20,8 @@ export const CLOUDFLARE_OWNER_PREFIX = "zerolaghub.dev/owner=";
 export interface CloudflareOptions {
   /** API base, default https://api.cloudflare.com/client/v4. */
   url?: string;
-  token: string;
+  /** The API token, or a function giving it (read on every call, so a rotated file is used). */
+  token: string | (() => string);
   zoneId: string;
   zone: string;
   /** Proxy DevEnvironment (HTTP) names through Cloudflare; default false. */
@@ -57,6 +58,7 @@ const OWNER = /^zerolaghub\.dev\/owner=(\S+?)(?: ttl=(\d+))?$/;
 export class CloudflareDnsProvider implements DnsProvider {
   readonly name = "cloudflare";
   private readonly client: Cloudflare;
+  private readonly token: () => string;
   private readonly zoneId: string;
   private readonly zone: string;
   private readonly proxied: boolean;
@@ -67,7 +69,20 @@ export class CloudflareDnsProvider implements DnsProvider {
   private readonly logger?: Logger;
 
   constructor(o: CloudflareOptions) {
-    this.client = new Cloudflare({ apiToken: o.token, baseURL: o.url ?? "https://api.cloudflare.com/client/v4", maxRetries: 0, timeout: o.timeoutMs ?? 15_000, logLevel: "off" });
+    const token = o.token;
+    this.token = typeof token === "string" ? () => token : token;
+    // Every credential is given explicitly: the SDK would otherwise pick CLOUDFLARE_* variables
+    // from the environment and send them alongside the token.
+    this.client = new Cloudflare({
+      apiToken: this.token(),
+      apiKey: null,
+      apiEmail: null,
+      userServiceKey: null,
+      baseURL: o.url ?? "https://api.cloudflare.com/client/v4",
+      maxRetries: 0,
+      timeout: o.timeoutMs ?? 15_000,
+      logLevel: "off",
+    });
     this.zoneId = o.zoneId;
     this.zone = canonicalName(o.zone);
     this.proxied = o.proxied ?? false;
@@ -221,6 +236,7 @@ export class CloudflareDnsProvider implements DnsProvider {
         onFailure: (err, attempt, willRetry) => this.logger?.warn({ provider: "dns/cloudflare", op, record: what, attempt, willRetry, reason: err.reason, err: err.message }, "provider call failed"),
       },
       async () => {
+        this.client.apiToken = this.token();
         try {
           return await fn();
         } catch (err) {

@@ -19,7 +19,8 @@ export const TECHNITIUM_OWNER_PREFIX = "zerolaghub.dev/owner=";
 export interface TechnitiumOptions {
   /** Base URL, e.g. http://127.0.0.1:5380 (a trailing /api is accepted). */
   url: string;
-  token: string;
+  /** The API token, or a function giving it (read on every call, so a rotated file is used). */
+  token: string | (() => string);
   zone: string;
   clock?: Clock;
   retry?: Partial<RetryPolicy>;
@@ -88,7 +89,7 @@ function valueParams(r: { type: string; value: string }, prefix: "" | "new" = ""
 export class TechnitiumDnsProvider implements DnsProvider {
   readonly name = "technitium";
   private readonly base: string;
-  private readonly token: string;
+  private readonly token: () => string;
   private readonly zone: string;
   private readonly transport: HttpTransport;
   private readonly clock: Clock;
@@ -98,7 +99,8 @@ export class TechnitiumDnsProvider implements DnsProvider {
 
   constructor(o: TechnitiumOptions) {
     this.base = o.url.replace(/\/+$/, "").replace(/\/api$/, "");
-    this.token = o.token;
+    const token = o.token;
+    this.token = typeof token === "string" ? () => token : token;
     this.zone = canonicalName(o.zone);
     this.transport = { service: "Technitium", timeoutMs: o.timeoutMs ?? 15_000 };
     this.clock = o.clock ?? realClock;
@@ -211,7 +213,7 @@ export class TechnitiumDnsProvider implements DnsProvider {
       const reply = await sendHttp(this.transport, {
         method: "POST",
         url,
-        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/x-www-form-urlencoded" },
+        headers: { authorization: `Bearer ${this.token()}`, "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams(params).toString(),
       });
       if (reply.status >= 500) throw new TransientError(`Technitium ${op}${what}: HTTP ${reply.status} ${reply.statusText}`.trimEnd());

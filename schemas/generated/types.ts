@@ -534,9 +534,19 @@ export interface Endpoint {
   url: string;
 }
 export interface AgentStatus {
-  state?: "installing" | "starting" | "running" | "stopping" | "stopped" | "error";
+  /**
+   * The agent's last reported state, or unknown while no report arrived within the missed-heartbeat window (the agent is gone or cut off).
+   */
+  state?: "installing" | "starting" | "running" | "stopping" | "stopped" | "error" | "unknown";
   lastHeartbeat?: string;
+  /**
+   * Deprecated and no longer written: older controllers put the server's pid here. See serverPid.
+   */
   pid?: number;
+  /**
+   * pid of the server process the agent supervises, while the agent reports one.
+   */
+  serverPid?: number;
   restarts?: number;
   version?: string;
   message?: string;

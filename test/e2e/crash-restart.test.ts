@@ -58,7 +58,7 @@ describe("a controller killed mid-provisioning", () => {
     const procs = processesUnder(dir);
     expect(procs.filter((p) => p.agent)).toHaveLength(names.length);
     expect(procs.filter((p) => !p.agent)).toHaveLength(names.length);
-    expect(readdirSync(join(data, "traefik")).sort()).toEqual(names.map((n) => `zlh-gameserver-default-${n}.yaml`));
+    expect(readdirSync(join(data, "traefik")).sort()).toEqual(names.map((n) => `zlh-gameserver_default_${n}.yaml`));
     const zone = readFileSync(join(data, "dns/records.zone"), "utf8");
     for (const n of names) {
       expect(zone.match(new RegExp(`^${n}\\.zlh\\.localhost\\. .* IN A `, "gm")), n).toHaveLength(1);

@@ -70,7 +70,7 @@ describe("the walkthrough on the embedded server with local providers", () => {
     expect(zone).toMatch(/^echo\.zlh\.localhost\. 60 IN A 127\.[1-9]\d*\.\d+\.\d+ ; zerolaghub\.dev\/owner=GameServer\/default\/echo\//m);
     expect(zone).toContain(`dev-${dev.status!.vmid}-8080.zlh.localhost.`);
     const routes = readdirSync(join(data, "traefik")).sort();
-    expect(routes).toEqual(["zlh-devenvironment-default-node-dev.yaml", "zlh-gameserver-default-echo.yaml"]);
+    expect(routes).toEqual(["zlh-devenvironment_default_node-dev.yaml", "zlh-gameserver_default_echo.yaml"]);
     for (const f of routes) expect(traefikConfigViolations(parse(readFileSync(join(data, "traefik", f), "utf8")))).toEqual([]);
     expect(workloadDirs(data)).toHaveLength(2);
     expect(existsSync(join(data, "workloads", workloadDirs(data).find((d) => d.includes("node-dev"))!, "home/dev/workspace"))).toBe(true);

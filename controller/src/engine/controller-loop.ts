@@ -27,15 +27,20 @@ export type Reconciler = (key: string, ctx: ReconcileContext) => Promise<Reconci
 export type WorkerQueue = Pick<
   WorkQueue,
   "get" | "done" | "forget" | "addAfter" | "addRateLimited" | "numRequeues" | "shutDown"
->;
+> & { suspend?(): void };
 
 export interface RunWorkersOptions {
   queue: WorkerQueue;
   workers: number;
   reconcile: Reconciler;
   logger: Logger;
-  /** Aborting shuts the queue down; in-flight reconciles are awaited, queued keys dropped. */
+  /**
+   * Aborting shuts the queue down (or, with `keepQueue`, suspends it); in-flight reconciles
+   * are awaited, queued keys dropped (kept).
+   */
   signal: AbortSignal;
+  /** Suspend the queue instead of shutting it down, so the next term can resume it. */
+  keepQueue?: boolean;
   clock?: Clock;
 }
 
@@ -49,7 +54,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
   if (!Number.isInteger(options.workers) || options.workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
   }
-  const stop = (): void => queue.shutDown();
+  const stop = (): void => (options.keepQueue && queue.suspend ? queue.suspend() : queue.shutDown());
   if (signal.aborted) stop();
   else signal.addEventListener("abort", stop, { once: true });
   try {

@@ -55,17 +55,30 @@ export function derivePhase(conditions: readonly Condition[], agentState: AgentS
   }
 }
 
+/** How each agent state reads in the Ready condition's message. */
+const SERVER_STATE_TEXT: Record<AgentState, string> = {
+  installing: "the agent is installing the server",
+  starting: "the server is starting",
+  running: "the server is running",
+  stopping: "the server is stopping",
+  stopped: "the server is stopped",
+  error: "the server failed",
+};
+
 /**
  * Ready summarises the others: the first condition that is not True explains why not, and
  * with every condition True the server itself must be running (the agent may report
- * installing or starting while its heartbeats are perfectly healthy).
+ * installing or starting while its heartbeats are perfectly healthy). `detail` is what the
+ * agent said about a failure (already escaped for display).
  */
-export function readyCondition(conditions: readonly Condition[], agentState: AgentState | undefined): ConditionInput {
+export function readyCondition(conditions: readonly Condition[], agentState: AgentState | undefined, detail?: string): ConditionInput {
   const blocking = conditions.find((c) => c.type !== "Ready" && c.status !== "True");
   if (blocking) return { type: "Ready", status: blocking.status === "False" ? "False" : "Unknown", reason: blocking.reason, message: `${blocking.type}: ${blocking.message}` };
   if (agentState !== "running") {
-    const state = agentState ?? "unknown";
-    return { type: "Ready", status: agentState === "error" ? "False" : "Unknown", reason: `Server${state[0]!.toUpperCase()}${state.slice(1)}`, message: `the server is ${state}` };
+    const reason = agentState === undefined ? "ServerUnknown" : `Server${agentState[0]!.toUpperCase()}${agentState.slice(1)}`;
+    const text = agentState === undefined ? "waiting for the agent's first report" : SERVER_STATE_TEXT[agentState];
+    const message = agentState === "error" && detail ? `${text}: ${detail}` : text;
+    return { type: "Ready", status: agentState === "error" ? "False" : "Unknown", reason, message };
   }
   return { type: "Ready", status: "True", reason: "Ready", message: "workload, DNS, route and agent are ready" };
 }

@@ -10,8 +10,8 @@ import type { WorkloadProvider } from "./workload/types.js";
 
 export type AnyProvider = DnsProvider | RouteProvider | WorkloadProvider;
 
-export const WRITE_METHODS: ReadonlySet<string> = new Set(["create", "start", "delete", "apply"]);
-export const READ_METHODS: ReadonlySet<string> = new Set(["observe", "list", "listOwned"]);
+export const WRITE_METHODS: ReadonlySet<string> = new Set(["create", "start", "update", "delete", "apply"]);
+export const READ_METHODS: ReadonlySet<string> = new Set(["observe", "list", "listOwned", "listAll"]);
 
 function isProviderMethod(prop: string | symbol): prop is string {
   return typeof prop === "string" && (WRITE_METHODS.has(prop) || READ_METHODS.has(prop));
@@ -52,9 +52,9 @@ export function withLatency<P extends object>(provider: P, ms: number, clock: Cl
 }
 
 export interface CallCounts {
-  /** observe/list/listOwned calls. */
+  /** observe/list/listOwned/listAll calls. */
   reads: number;
-  /** create/start/delete/apply calls (made, whether or not they changed anything). */
+  /** create/start/update/delete/apply calls (made, whether or not they changed anything). */
   writes: number;
   /** Calls that rejected. */
   errors: number;

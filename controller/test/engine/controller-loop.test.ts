@@ -149,4 +149,59 @@ describe("runWorkers", () => {
     expect(clock.pendingTimers()).toBe(0);
     ctl.abort();
   });
+
+  it("recovers 200 keys within 2x a 25 s provider outage although events kept re-adding them during it", async () => {
+    const clock = new FakeClock(0);
+    const queue = new WorkQueue({ clock }); // the default backoff and retry budget
+    const { logger } = captureLogger();
+    const ctl = new AbortController();
+    const outageEndsAt = 25_000;
+    const recoveredAt = new Map<string, number>();
+    void runWorkers({ queue, workers: 4, logger, signal: ctl.signal, clock, reconcile: async (key) => {
+      if (clock.now() < outageEndsAt) throw new Error("provider unavailable");
+      if (!recoveredAt.has(key)) recoveredAt.set(key, clock.now());
+      return {};
+    } });
+    const keys = Array.from({ length: 200 }, (_, i) => `ns/k${i}`);
+    for (const k of keys) queue.add(k);
+    // An agent report (or a watch event) about every key each 2 s while the provider is down;
+    // after the outage nothing else happens, so only the retries can bring the keys back.
+    while (clock.now() < outageEndsAt) {
+      await clock.advanceAsync(2000);
+      if (clock.now() < outageEndsAt) for (const k of keys) queue.add(k);
+    }
+    for (let i = 0; i < 300 && recoveredAt.size < keys.length; i++) await clock.advanceAsync(1000);
+    expect(recoveredAt.size).toBe(keys.length);
+    expect(Math.max(...recoveredAt.values()) - outageEndsAt).toBeLessThanOrEqual(2 * outageEndsAt);
+    ctl.abort();
+  });
+
+  it("resumes a suspended queue with the keys it had when the term ended", async () => {
+    const clock = new FakeClock(0);
+    const queue = new WorkQueue({ clock });
+    const { logger } = captureLogger();
+    const seen: string[] = [];
+    const term1 = new AbortController();
+    const gate = deferred();
+    const run1 = track(runWorkers({ queue, workers: 1, keepQueue: true, logger, signal: term1.signal, clock, reconcile: async (k) => {
+      seen.push(k);
+      if (k === "a") await gate.promise;
+      return {};
+    } }));
+    queue.add("a");
+    queue.add("b");
+    await clock.flush();
+    term1.abort();
+    gate.resolve();
+    await clock.flush();
+    expect(run1.settled).toBe(true);
+    expect(seen).toEqual(["a"]);
+    expect(queue.len()).toBe(1);
+    queue.resume();
+    const term2 = new AbortController();
+    void runWorkers({ queue, workers: 1, keepQueue: true, logger, signal: term2.signal, clock, reconcile: async (k) => void seen.push(k) });
+    await clock.flush();
+    expect(seen).toEqual(["a", "b"]);
+    term2.abort();
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/engine/clock.js";
-import { ItemExponentialRateLimiter } from "../../src/engine/rate-limiter.js";
+import { BucketRateLimiter, ItemExponentialRateLimiter } from "../../src/engine/rate-limiter.js";
 import { WorkQueue, type QueueMetrics } from "../../src/engine/workqueue.js";
 import { track } from "./support/promises.js";
 
@@ -117,11 +117,81 @@ describe("WorkQueue", () => {
     expect(queue.len()).toBe(0);
     clock.advance(1);
     expect(queue.len()).toBe(1);
-    queue.addRateLimited("a"); // 10 ms: queued already, but counts as a failure
-    queue.addRateLimited("a"); // 20 ms
-    expect(queue.numRequeues("a")).toBe(3);
+    queue.addRateLimited("a"); // 10 ms: the first retry came due, so this is the next one
+    expect(queue.numRequeues("a")).toBe(2);
     queue.forget("a");
     expect(queue.numRequeues("a")).toBe(0);
+  });
+
+  it("keeps one retry per key: failures while it waits do not grow the backoff", () => {
+    const { queue, clock } = newQueue();
+    queue.addRateLimited("a"); // retry due at 5 ms
+    queue.addRateLimited("a"); // an event-triggered attempt failed meanwhile
+    queue.addRateLimited("a");
+    expect(queue.numRequeues("a")).toBe(1);
+    expect(queue.isRetrying("a")).toBe(true);
+    clock.advance(5);
+    expect(queue.len()).toBe(1);
+    expect(queue.isRetrying("a")).toBe(false);
+    queue.addRateLimited("a"); // the retry itself failed: now it doubles
+    expect(queue.numRequeues("a")).toBe(2);
+  });
+
+  it("forget cancels the outstanding retry", () => {
+    const { queue, clock } = newQueue();
+    queue.addRateLimited("a");
+    queue.forget("a");
+    clock.advance(1000);
+    expect(queue.len()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("charges the retry budget when a retry comes due, not when it is scheduled", () => {
+    const clock = new FakeClock(0);
+    const perKey = new ItemExponentialRateLimiter(5, 1_000_000);
+    const queue = new WorkQueue({ clock, rateLimiter: perKey, retryBudget: new BucketRateLimiter(10, 10, clock) });
+    // 100 keys deep in backoff (their 13th failure: 5 ms * 2^12 = 20 s away).
+    for (let i = 0; i < 100; i++) {
+      for (let f = 0; f < 12; f++) perKey.when(`k${i}`);
+      queue.addRateLimited(`k${i}`);
+    }
+    // A fresh failure elsewhere is retried after its own 5 ms: nothing was charged yet.
+    queue.addRateLimited("x");
+    clock.advance(5);
+    expect(queue.len()).toBe(1);
+    // When the 100 come due together, the budget spreads them: 10 at once, then 10 per second.
+    clock.advance(20_480 - 5);
+    expect(queue.len()).toBe(1 + 10);
+    clock.advance(1000);
+    expect(queue.len()).toBe(1 + 20);
+    clock.advance(9000);
+    expect(queue.len()).toBe(101);
+  });
+
+  it("suspend hands out nothing but keeps queued and delayed keys for resume", async () => {
+    const { queue, clock } = newQueue();
+    const waiting = track(queue.get());
+    queue.suspend();
+    await clock.flush();
+    expect(waiting.settled).toBe(true);
+    expect(waiting.value).toBeUndefined();
+    queue.add("a");
+    queue.addAfter("b", 100);
+    expect(await queue.get()).toBeUndefined();
+    clock.advance(100);
+    expect(queue.len()).toBe(2);
+    queue.resume();
+    expect([await queue.get(), await queue.get()]).toEqual(["a", "b"]);
+  });
+
+  it("hands out thousands of delayed keys in due order", () => {
+    const { queue, clock } = newQueue();
+    const n = 5000;
+    for (let i = 0; i < n; i++) queue.addAfter(`k${i}`, ((i * 7919) % n) + 1);
+    clock.advance(n);
+    expect(queue.len()).toBe(n);
+    expect(queue.delayedCount()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it("reports depth, adds and retries through the metrics hooks", async () => {

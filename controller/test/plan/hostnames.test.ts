@@ -16,4 +16,12 @@ describe("hostname", () => {
   it.each(["Survival", "a`b", "a b", "../x", "-x", "x".repeat(64), ""])("refuses the label %j so it can never reach a Traefik rule", (label) => {
     expect(() => hostname({ kind: "GameServer", label }, "zlh.localhost")).toThrow(/invalid host label|longer/);
   });
+
+  it.each(["dev-100", "dev-100-8080"])("refuses the GameServer label %j: it has the shape of a DevEnvironment's name", (label) => {
+    expect(() => hostname({ kind: "GameServer", label }, "zlh.localhost")).toThrow(/reserved for DevEnvironments/);
+  });
+
+  it.each(["dev", "devbox", "dev-x", "dev-1a"])("allows the GameServer label %j", (label) => {
+    expect(hostname({ kind: "GameServer", label }, "zlh.localhost")).toBe(`${label}.zlh.localhost`);
+  });
 });

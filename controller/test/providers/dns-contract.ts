@@ -12,6 +12,11 @@ export interface DnsHarness {
   version(): Promise<string>;
   /** Makes calls fail; returns text the error message must contain. */
   breakBackend(): Promise<string>;
+  /**
+   * The provider refuses to create a record into an RRset (name and type) holding foreign
+   * records or another owner's (required of providers that offer listAll).
+   */
+  exclusiveRRsets?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -100,12 +105,35 @@ export function dnsProviderContract(name: string, make: () => Promise<DnsHarness
       const foreignTxt: DnsRecord = { name: "www.zlh.localhost", type: "TXT", ttl: 300, value: "v=spf1 -all" };
       await h.addForeign(foreignA);
       await h.addForeign(foreignTxt);
+      if (h.exclusiveRRsets) {
+        // Our A record would join the foreign A RRset: refused as a whole, nothing written.
+        const before = await h.version();
+        const err = await rejection(p.apply({ ...none, create: [a(), txt] }));
+        expect(err.reason).toBe("Conflict");
+        expect(err.message).toContain("mc1.zlh.localhost already has a A record 10.0.0.9 (not owned by zlh)");
+        expect(await h.version()).toBe(before);
+        await p.apply({ ...none, create: [txt] });
+        await p.apply({ ...none, update: [{ from: txt, to: { ...txt, ttl: 60 } }] });
+        expect(sorted(await p.observe(["mc1.zlh.localhost", "www.zlh.localhost"]))).toEqual(sorted([foreignA, foreignTxt, { ...txt, ttl: 60 }]));
+        expect(await p.listOwned()).toEqual([{ ...txt, ttl: 60 }]);
+        return;
+      }
       await p.apply({ ...none, create: [a(), txt] });
       await p.apply({ ...none, update: [{ from: a(), to: a("127.77.0.101") }], delete: [txt] });
       expect(sorted(await p.observe(["mc1.zlh.localhost", "www.zlh.localhost"]))).toEqual(
         sorted([foreignA, foreignTxt, a("127.77.0.101")]),
       );
       expect(await p.listOwned()).toEqual([a("127.77.0.101")]);
+    });
+
+    it("lists every record, ours and foreign, when it offers listAll", async () => {
+      const p = await setup();
+      if (!p.listAll) return expect(h.exclusiveRRsets ?? false).toBe(false);
+      expect(h.exclusiveRRsets).toBe(true);
+      const foreign: DnsRecord = { name: "www.zlh.localhost", type: "TXT", ttl: 300, value: "v=spf1 -all" };
+      await h.addForeign(foreign);
+      await p.apply({ ...none, create: [a(), srv] });
+      expect(sorted(await p.listAll())).toEqual(sorted([foreign, a(), srv]));
     });
 
     it("refuses to create a record someone else already has, naming its owner", async () => {

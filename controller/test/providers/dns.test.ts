@@ -32,6 +32,7 @@ dnsProviderContract("MemoryDnsProvider", async () => {
       provider.setFailing("dns api down");
       return "dns api down";
     },
+    exclusiveRRsets: true,
     cleanup: async () => undefined,
   };
 });
@@ -47,6 +48,7 @@ dnsProviderContract("FileDnsProvider", async () => {
       const line = readFileSync(path, "utf8").trimEnd().split("\n").length;
       return `${path}:${line}:`;
     },
+    exclusiveRRsets: true,
     cleanup: async () => undefined,
   };
 });

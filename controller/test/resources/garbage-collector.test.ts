@@ -4,7 +4,9 @@ import { MemoryDnsProvider } from "../../src/providers/dns/memory.js";
 import { MemoryRouteProvider } from "../../src/providers/routing/memory.js";
 import { MemoryWorkloadProvider } from "../../src/providers/workload/memory.js";
 import { ownerMark, type Owner } from "../../src/providers/owner.js";
-import { collectGarbage } from "../../src/resources/garbage-collector.js";
+import { Registry } from "prom-client";
+import { memoryEventRecorder } from "../../src/resources/event-recorder.js";
+import { collectGarbage, gcMetrics } from "../../src/resources/garbage-collector.js";
 
 const live: Owner = { kind: "GameServer", namespace: "default", name: "live", uid: "u-live" };
 const gone: Owner = { kind: "GameServer", namespace: "default", name: "gone", uid: "u-gone" };
@@ -24,7 +26,7 @@ describe("collectGarbage", () => {
   it("deletes the route, records and workload of an owner that no longer exists, and nothing else", async () => {
     const p = await world();
     const report = await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.uid === live.uid, pino({ level: "silent" }));
-    expect(report).toEqual({ routes: ["zlh-gameserver-default-gone"], records: ["A gone.zlh.localhost"], workloads: [expect.stringContaining("gone")] });
+    expect(report).toEqual({ routes: ["zlh-gameserver-default-gone"], records: ["A gone.zlh.localhost"], workloads: [expect.stringContaining("gone")], deferred: 0 });
     expect(p.routing.routes().map((r) => r.name)).toEqual(["zlh-gameserver-default-live"]);
     expect(p.dns.records().map((r) => r.name).sort()).toEqual(["live.zlh.localhost", "www.zlh.localhost"]);
     expect(p.workload.workloads().map((w) => w.ownerMark)).toEqual([ownerMark(live)]);
@@ -36,5 +38,42 @@ describe("collectGarbage", () => {
     const report = await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.name === "live" && o.uid === "u-live-2", pino({ level: "silent" }));
     expect(report.routes.sort()).toEqual(["zlh-gameserver-default-gone", "zlh-gameserver-default-live"]);
     expect(p.workload.workloads()).toEqual([]);
+  });
+
+  it("removes at most `limit` objects per sweep and leaves the rest for the next one", async () => {
+    const p = await world();
+    const dns = [{ provider: p.dns, target: "edge" as const }];
+    const nobody = () => false;
+    const first = await collectGarbage({ ...p, dns }, nobody, pino({ level: "silent" }), { limit: 4 });
+    expect(first.routes.length + first.records.length + first.workloads.length).toBe(4);
+    expect(first.deferred).toBe(2);
+    const second = await collectGarbage({ ...p, dns }, nobody, pino({ level: "silent" }), { limit: 4 });
+    expect(second.routes.length + second.records.length + second.workloads.length).toBe(2);
+    expect(second.deferred).toBe(0);
+    expect(p.workload.workloads()).toEqual([]);
+    expect(p.routing.routes()).toEqual([]);
+    expect(p.dns.records().map((r) => r.name)).toEqual(["www.zlh.localhost"]);
+  });
+
+  it("with dryRun lists what it would remove and changes nothing", async () => {
+    const p = await world();
+    const events = memoryEventRecorder();
+    const before = { w: p.workload.writes, d: p.dns.writes, r: p.routing.writes };
+    const report = await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.uid === live.uid, pino({ level: "silent" }), { dryRun: true, events });
+    expect(report).toEqual({ routes: ["zlh-gameserver-default-gone"], records: ["A gone.zlh.localhost"], workloads: [expect.stringContaining("gone")], deferred: 0 });
+    expect({ w: p.workload.writes, d: p.dns.writes, r: p.routing.writes }).toEqual(before);
+    expect(events.events).toEqual([]);
+  });
+
+  it("records an event on the gone owner and counts what it removed", async () => {
+    const p = await world();
+    const events = memoryEventRecorder();
+    const registry = new Registry();
+    const metrics = gcMetrics(registry);
+    await collectGarbage({ ...p, dns: [{ provider: p.dns, target: "edge" }] }, (o) => o.uid === live.uid, pino({ level: "silent" }), { events, metrics });
+    expect(events.events.map((e) => [e.name, e.reason])).toEqual([["gone", "GarbageCollected"], ["gone", "GarbageCollected"], ["gone", "GarbageCollected"]]);
+    expect(events.events[0]!.message).toBe("removed orphaned route zlh-gameserver-default-gone (its owner GameServer/default/gone/u-gone no longer exists)");
+    const text = await registry.metrics();
+    for (const object of ["route", "record", "workload"]) expect(text).toContain(`zlh_gc_removed_total{object="${object}"} 1`);
   });
 });

@@ -10,7 +10,8 @@ import { MemoryRouteProvider } from "../../src/providers/routing/memory.js";
 import { MemoryWorkloadProvider } from "../../src/providers/workload/memory.js";
 import { Allocator } from "../../src/resources/allocator.js";
 import { memoryEventRecorder } from "../../src/resources/event-recorder.js";
-import { makeReconciler, resourceKey } from "../../src/resources/reconciler.js";
+import { cachedProviders } from "../../src/resources/observed-cache.js";
+import { makeReconciler, resourceKey, type Providers } from "../../src/resources/reconciler.js";
 
 export class ConflictError extends Error {
   readonly code = 409;
@@ -21,6 +22,10 @@ export interface HarnessOptions {
   edgeAddress?: string;
   /** Adds a second DNS provider publishing internal names (the workload's own address). */
   internalDns?: boolean;
+  /** Puts the observed-state cache the manager uses between reconciler and twins. */
+  cached?: boolean;
+  /** The agent endpoint URL the reconciler hands to workloads. */
+  agentUrl?: string;
 }
 
 export function harness(opts: HarnessOptions = {}) {
@@ -39,7 +44,7 @@ export function harness(opts: HarnessOptions = {}) {
     new Proxy(p, {
       get(target, prop, recv) {
         const v = Reflect.get(target, prop, recv);
-        if (typeof v !== "function" || !["observe", "create", "start", "delete", "apply", "list", "listOwned"].includes(String(prop))) return v;
+        if (typeof v !== "function" || !["observe", "create", "start", "update", "delete", "apply", "list", "listOwned", "listAll"].includes(String(prop))) return v;
         return (...args: unknown[]) => {
           calls.push(`${name}.${String(prop)}`);
           return (v as (...a: unknown[]) => unknown).apply(target, args);
@@ -56,17 +61,25 @@ export function harness(opts: HarnessOptions = {}) {
     else objects.set(key, next);
     return next;
   };
+  const raw: Providers = { workload: spy("workload", workload), dns: [{ provider: spy("dns", dns), target: "edge" }, ...(opts.internalDns ? [{ provider: spy("internal-dns", internal), target: "workload" as const }] : [])], routing: spy("routing", routing) };
+  const cache = opts.cached ? cachedProviders(raw) : undefined;
   const reconcile = makeReconciler({
     get: (key) => structuredClone(objects.get(key)),
     writer: {
-      replace: async (obj) => store({ ...obj, status: objects.get(resourceKey(obj))?.status } as ZlhResource, true),
-      replaceStatus: async (obj, status: ResourceStatus) => store({ ...objects.get(resourceKey(obj))!, metadata: obj.metadata, status } as ZlhResource, true),
+      replace: async (obj) => {
+        calls.push("api.replace");
+        return store({ ...obj, status: objects.get(resourceKey(obj))?.status } as ZlhResource, true);
+      },
+      replaceStatus: async (obj, status: ResourceStatus) => {
+        calls.push("api.replaceStatus");
+        return store({ ...objects.get(resourceKey(obj))!, metadata: obj.metadata, status } as ZlhResource, true);
+      },
     },
-    providers: { workload: spy("workload", workload), dns: [{ provider: spy("dns", dns), target: "edge" }, ...(opts.internalDns ? [{ provider: spy("internal-dns", internal), target: "workload" as const }] : [])], routing: spy("routing", routing) },
+    providers: cache ?? raw,
     allocator,
     reports,
     agentToken: (r) => `zlha.token-for-${r.metadata.name}`,
-    agentUrl: "http://127.0.0.1:1",
+    agentUrl: opts.agentUrl ?? "http://127.0.0.1:1",
     heartbeatSeconds: 5,
     missedHeartbeats: 3,
     settings: { zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure", ...(opts.edgeAddress ? { edgeAddress: opts.edgeAddress } : {}) },
@@ -95,8 +108,9 @@ export function harness(opts: HarnessOptions = {}) {
     objects.set(key, { ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(clock.now()).toISOString(), resourceVersion: String(++rv) } });
   }
 
-  const writes = () => calls.filter((c) => /\.(create|start|delete|apply)$/.test(c)).length;
-  return { clock, objects, calls, writes, workload, dns, internal, routing, reports, events, allocator, reconcile, converge, create, markDeleted };
+  const writes = () => calls.filter((c) => !c.startsWith("api.") && /\.(create|start|update|delete|apply)$/.test(c)).length;
+  const reads = () => calls.filter((c) => /\.(observe|list|listOwned|listAll)$/.test(c)).length;
+  return { clock, objects, calls, writes, reads, workload, dns, internal, routing, reports, events, allocator, cache, reconcile, converge, create, markDeleted };
 }
 
 export function gameServer(name = "mc1", over: Partial<GameServer["spec"]> = {}): GameServer {

@@ -4,7 +4,7 @@
 // which is what makes a retried reconcile safe.
 import { ProviderError } from "../provider-error.js";
 import type { DesiredRecord, DnsChanges, ObservedRecord } from "./types.js";
-import { canonicalRecord, describeRecord, identicalRecord, recordProblem, sameRR } from "./record-rules.js";
+import { canonicalName, canonicalRecord, describeRecord, identicalRecord, recordProblem, sameRR } from "./record-rules.js";
 
 /** How a backend's list entries map to records. Entries without a record are kept as they are. */
 export interface RecordEntries<T> {
@@ -17,8 +17,32 @@ export interface AppliedChanges<T> {
   changed: boolean;
 }
 
+/**
+ * Every name a change set touches. `applyDnsChanges` only ever looks at records of the
+ * names it changes (matching, conflicts and CNAME clashes are per name), so a backend that
+ * indexes its records by name can apply a change to just those names' records.
+ */
+export function touchedNames(changes: DnsChanges): Set<string> {
+  const names = new Set<string>();
+  for (const r of changes.create) names.add(canonicalName(r.name));
+  for (const r of changes.delete) names.add(canonicalName(r.name));
+  for (const u of changes.update) {
+    names.add(canonicalName(u.from.name));
+    names.add(canonicalName(u.to.name));
+  }
+  return names;
+}
+
 function ownerText(mark: string | undefined): string {
   return mark === undefined ? "not owned by zlh" : `owned by ${mark}`;
+}
+
+export interface ApplyOptions {
+  /**
+   * Refuse a create into an RRset (same name and type) that holds another owner's records
+   * or foreign ones. Backends that offer `listAll` need this (see DnsProvider.listAll).
+   */
+  exclusiveRRsets?: boolean;
 }
 
 export function applyDnsChanges<T>(
@@ -26,6 +50,7 @@ export function applyDnsChanges<T>(
   map: RecordEntries<T>,
   changes: DnsChanges,
   zone?: string,
+  options: ApplyOptions = {},
 ): AppliedChanges<T> {
   const creates = changes.create.map((r) => canonicalRecord(r));
   const updates = changes.update.map((u) => ({ from: canonicalRecord(u.from), to: canonicalRecord(u.to) }));
@@ -88,10 +113,24 @@ export function applyDnsChanges<T>(
       continue;
     }
     assertNoCnameClash(entries, map, c, -1);
+    if (options.exclusiveRRsets) assertNoForeignRRset(entries, map, c);
     entries.push(map.make(c));
     changed = true;
   }
   return { entries, changed };
+}
+
+// A create never joins an RRset (same name and type) someone else holds: a second A record
+// next to a foreign one would silently make the name round-robin between them. The planner
+// refuses this too, from what it observed; this check holds even when what the controller
+// observed is out of date (it trusts listings between syncs, see resources/observed-cache.ts).
+function assertNoForeignRRset<T>(entries: readonly T[], map: RecordEntries<T>, r: DesiredRecord): void {
+  for (const e of entries) {
+    const o = map.recordOf(e);
+    if (o && o.name === r.name && o.type === r.type && o.ownerMark !== r.ownerMark) {
+      throw new ProviderError("Conflict", `record ${describeRecord(r)}: ${o.name} already has a ${o.type} record ${o.value} (${ownerText(o.ownerMark)})`);
+    }
+  }
 }
 
 // A name holding a CNAME may hold nothing else (RFC 1034 §3.6.2); real servers refuse it.

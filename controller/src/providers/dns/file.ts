@@ -59,6 +59,10 @@ export class FileDnsProvider implements DnsProvider {
     return this.records().filter((r) => r.ownerMark !== undefined);
   }
 
+  async listAll(): Promise<ObservedRecord[]> {
+    return this.records();
+  }
+
   apply(changes: DnsChanges): Promise<void> {
     return this.mutex.run(async () => {
       const { zone, exists } = this.read();
@@ -67,6 +71,7 @@ export class FileDnsProvider implements DnsProvider {
         { recordOf: (e) => e.record, make: (r) => ({ lines: [formatRecordLine(r)], record: r }) },
         changes,
         this.zone,
+        { exclusiveRRsets: true },
       );
       if (!result.changed) return;
       const entries = exists ? result.entries : [...HEADER.map((l) => ({ lines: [l] })), ...result.entries];

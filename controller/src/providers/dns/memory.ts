@@ -1,8 +1,10 @@
 // The DNS twin: same rules as the zone file (shared apply-changes.ts and record-rules.ts), no
 // disk, plus hooks for reconciler tests (inject failures, seed foreign records, count writes).
+// Records are indexed by name, and a change only touches the records of the names it names,
+// so 10,000 resources cost what 10 do per call.
 import { FailureInjector } from "../failure-injection.js";
 import type { ProviderErrorReason } from "../provider-error.js";
-import { applyDnsChanges } from "./apply-changes.js";
+import { applyDnsChanges, touchedNames } from "./apply-changes.js";
 import { canonicalName, canonicalRecord } from "./record-rules.js";
 import type { DnsChanges, DnsProvider, ObservedRecord } from "./types.js";
 
@@ -15,7 +17,8 @@ export class MemoryDnsProvider implements DnsProvider {
   readonly name = "memory";
   /** Applies that changed something (an apply that finds everything in place is not a write). */
   writes = 0;
-  private state: ObservedRecord[] = [];
+  /** Records by name, names in the order they first got a record. */
+  private readonly state = new Map<string, ObservedRecord[]>();
   private readonly failures = new FailureInjector();
   private readonly zone?: string;
 
@@ -33,30 +36,47 @@ export class MemoryDnsProvider implements DnsProvider {
 
   /** Adds records as if someone else had created them (no owner mark = foreign). Not a write. */
   seed(records: readonly ObservedRecord[]): void {
-    this.state.push(...records.map((r) => canonicalRecord({ ...r })));
+    for (const r of records) {
+      const c = canonicalRecord({ ...r });
+      this.state.set(c.name, [...(this.state.get(c.name) ?? []), c]);
+    }
   }
 
-  /** Every record, ours and foreign, in insertion order. */
+  /** Every record, ours and foreign. */
   records(): ObservedRecord[] {
-    return this.state.map((r) => ({ ...r }));
+    return [...this.state.values()].flat().map((r) => ({ ...r }));
   }
 
   async observe(names: readonly string[]): Promise<ObservedRecord[]> {
     this.failures.check("observe");
-    const wanted = new Set(names.map(canonicalName));
-    return this.state.filter((r) => wanted.has(r.name)).map((r) => ({ ...r }));
+    const out: ObservedRecord[] = [];
+    for (const name of new Set(names.map(canonicalName))) for (const r of this.state.get(name) ?? []) out.push({ ...r });
+    return out;
   }
 
   async apply(changes: DnsChanges): Promise<void> {
     this.failures.check("apply");
-    const result = applyDnsChanges(this.state, { recordOf: (r) => r, make: (r) => ({ ...r }) }, changes, this.zone);
+    const names = touchedNames(changes);
+    const current = [...names].flatMap((n) => this.state.get(n) ?? []);
+    const result = applyDnsChanges(current, { recordOf: (r) => r, make: (r) => ({ ...r }) }, changes, this.zone, { exclusiveRRsets: true });
     if (!result.changed) return;
-    this.state = result.entries;
+    const byName = new Map<string, ObservedRecord[]>();
+    for (const r of result.entries) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    for (const n of names) {
+      const next = byName.get(n);
+      if (next) this.state.set(n, next);
+      else this.state.delete(n);
+    }
     this.writes += 1;
   }
 
   async listOwned(): Promise<ObservedRecord[]> {
     this.failures.check("listOwned");
-    return this.state.filter((r) => r.ownerMark !== undefined).map((r) => ({ ...r }));
+    return this.records().filter((r) => r.ownerMark !== undefined);
+  }
+
+  async listAll(): Promise<ObservedRecord[]> {
+    this.failures.check("listAll");
+    return this.records();
   }
 }

@@ -35,4 +35,13 @@ export interface DnsProvider {
   apply(changes: DnsChanges): Promise<void>;
   /** Every record carrying an owner mark (for the garbage-collection sweep). */
   listOwned(): Promise<ObservedRecord[]>;
+  /**
+   * Optional: every record of the zone, ours and foreign, in one call. Providers that can
+   * list cheaply offer it, and the controller then lists once per sync (as external-dns
+   * does) instead of observing per resource. Leave it out where a listing is expensive or
+   * rate-limited; observe() is used then. A provider that offers it must also refuse a
+   * create into an RRset (name and type) holding records of another owner or none, since
+   * between two listings the controller may not have seen a record added by hand.
+   */
+  listAll?(): Promise<ObservedRecord[]>;
 }

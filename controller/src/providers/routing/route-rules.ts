@@ -6,7 +6,7 @@ import { traefikConfigViolations } from "./traefik-schema.js";
 import type { DesiredRoute } from "./types.js";
 
 /** Route names double as file names, so this pattern is also what keeps writes in the directory. */
-export const ROUTE_NAME = /^zlh-[a-z0-9-]+$/;
+export const ROUTE_NAME = /^zlh-[a-z0-9_-]+$/;
 
 export function assertRouteName(name: string): void {
   if (typeof name !== "string" || !ROUTE_NAME.test(name) || name.length > 200) {

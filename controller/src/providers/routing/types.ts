@@ -2,7 +2,7 @@
 export type TraefikConfig = Record<string, unknown>;
 
 export interface DesiredRoute {
-  /** File base name without extension, e.g. `zlh-gameserver-default-mc1`. */
+  /** File base name without extension, e.g. `zlh-gameserver_default_mc1`. */
   name: string;
   ownerMark: string;
   config: TraefikConfig;

@@ -20,6 +20,9 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
   /** Calls that changed something (create, a start that started, a delete that deleted). */
   writes = 0;
   private readonly state = new Map<string, MemoryWorkload>();
+  // Indexes, so observe and create cost the same at 10,000 workloads as at 10.
+  private readonly idByMark = new Map<string, string>();
+  private readonly idByVmid = new Map<number, string>();
   private readonly failures = new FailureInjector();
   private readonly node: string;
   /** The twin's loopback block (see address-block.ts); it binds nothing, so a fixed one is safe. */
@@ -52,18 +55,22 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
 
   async observe(owners: readonly Owner[]): Promise<ObservedWorkload[]> {
     this.failures.check("observe");
-    const marks = new Set(owners.map(ownerMark));
-    return [...this.state.values()].filter((x) => marks.has(x.ownerMark)).map(observed);
+    const out: ObservedWorkload[] = [];
+    for (const mark of new Set(owners.map(ownerMark))) {
+      const w = this.state.get(this.idByMark.get(mark) ?? "");
+      if (w) out.push(observed(w));
+    }
+    return out;
   }
 
   async create(desired: DesiredWorkload): Promise<ObservedWorkload> {
     this.failures.check("create");
     assertValidDesired(desired);
     const mark = ownerMark(desired.owner);
-    for (const w of this.state.values()) {
-      if (w.ownerMark === mark) throw new ProviderError("Conflict", `workload for ${mark} already exists as ${w.id}`);
-      if (w.vmid === desired.vmid) throw new ProviderError("Conflict", `vmid ${desired.vmid} is already used by workload ${w.id}`);
-    }
+    const sameOwner = this.idByMark.get(mark);
+    if (sameOwner) throw new ProviderError("Conflict", `workload for ${mark} already exists as ${sameOwner}`);
+    const sameVmid = this.idByVmid.get(desired.vmid);
+    if (sameVmid) throw new ProviderError("Conflict", `vmid ${desired.vmid} is already used by workload ${sameVmid}`);
     const id = workloadId(desired.owner, desired.vmid);
     const w: MemoryWorkload = {
       id,
@@ -79,6 +86,8 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
       starts: 1,
     };
     this.state.set(id, w);
+    this.idByMark.set(mark, id);
+    this.idByVmid.set(w.vmid, id);
     this.writes += 1;
     return observed(w);
   }
@@ -116,7 +125,12 @@ export class MemoryWorkloadProvider implements WorkloadProvider {
   async delete(id: string): Promise<void> {
     this.failures.check("delete");
     assertWorkloadId(id);
-    if (this.state.delete(id)) this.writes += 1;
+    const w = this.state.get(id);
+    if (!w) return;
+    this.state.delete(id);
+    this.idByMark.delete(w.ownerMark);
+    this.idByVmid.delete(w.vmid);
+    this.writes += 1;
   }
 
   async list(): Promise<ObservedWorkload[]> {

@@ -3,7 +3,9 @@
 // and its branch in schemas/controller-config.schema.json; the loader knows no provider keys.
 import { isSecretKey } from "./config-secrets.js";
 import type { DnsProvider } from "./providers/dns/types.js";
+import { cloudflareDns } from "./providers/dns/cloudflare-config.js";
 import { fileDns } from "./providers/dns/file-config.js";
+import { technitiumDns } from "./providers/dns/technitium-config.js";
 import { memoryDns, memoryRouting, memoryWorkload } from "./providers/memory-config.js";
 import { ConfigError, defineProvider, type ParseContext, type RegisteredProvider } from "./providers/provider-config.js";
 import { traefikFileRouting } from "./providers/routing/traefik-file-config.js";
@@ -52,8 +54,8 @@ export const workloadProviders: Record<string, RegisteredProvider<WorkloadProvid
 
 export const dnsProviders: Record<string, RegisteredProvider<DnsProvider>> = {
   file: fileDns,
-  technitium: notBuiltYet("dns", "technitium"),
-  cloudflare: notBuiltYet("dns", "cloudflare"),
+  technitium: technitiumDns,
+  cloudflare: cloudflareDns,
   rfc2136: notBuiltYet("dns", "rfc2136"),
   memory: memoryDns,
 };

@@ -9,6 +9,7 @@ import { ControllerClient } from "./controller-client.js";
 import { ProcessLauncher } from "./process-launcher.js";
 import { tcpProbe } from "./tcp-probe.js";
 import { AGENT_VERSION } from "./version.js";
+import { readWorkloadIdentity, WorkloadIdentityError, type WorkloadIdentity } from "./workload-identity.js";
 
 function fatal(message: string): never {
   process.stderr.write(`zlh-agent: ${message}\n`);
@@ -34,6 +35,13 @@ try {
   throw e;
 }
 const token = readToken(env.tokenFile);
+let identity: WorkloadIdentity;
+try {
+  identity = readWorkloadIdentity(process.env);
+} catch (e) {
+  if (e instanceof WorkloadIdentityError) fatal(e.message);
+  throw e;
+}
 
 const resource = `${env.resource.plural}/${env.resource.namespace}/${env.resource.name}`;
 // Synchronous stderr: the last lines before process.exit must not be lost in a buffer.
@@ -51,7 +59,7 @@ const agent = new Agent({
   api: new ControllerClient(env.controllerUrl, env.resource, token),
   clock: realClock,
   logger,
-  launcher: new ProcessLauncher(realClock),
+  launcher: new ProcessLauncher(realClock, identity),
   probe: tcpProbe,
   inherited: process.env,
 });

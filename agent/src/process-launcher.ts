@@ -10,6 +10,7 @@ import { LogTail, lastLines } from "./log-tail.js";
 import { processStartTime, type PidRecord } from "./pidfile.js";
 import type { ServerPlan } from "./server-plan.js";
 import type { Launcher, ProcessExit, ServerProcess } from "./supervisor.js";
+import { prepareWorkloadDirs, workloadSpawn, type WorkloadIdentity } from "./workload-identity.js";
 
 /** How often a reattached server (not our child, so no exit event) is checked for life. */
 const LIVENESS_POLL_MS = 1000;
@@ -135,7 +136,11 @@ class ReattachedServer extends BaseProcess {
 }
 
 export class ProcessLauncher implements Launcher {
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** As which user and in which sandbox servers run (workload-identity.ts); default: as the agent. */
+    private readonly identity: WorkloadIdentity = { sandbox: "none", hide: [] },
+  ) {}
 
   launch(plan: ServerPlan): { process: ServerProcess; startTime: string; logOffset: number } {
     mkdirSync(plan.cwd, { recursive: true });
@@ -144,17 +149,21 @@ export class ProcessLauncher implements Launcher {
     const resolved = resolveCommand(command, plan.cwd, plan.env.PATH);
     if (!resolved) throw new Error(`cannot start server: command ${JSON.stringify(command)} not found or not executable`);
 
+    prepareWorkloadDirs(this.identity);
+    // Every workload process goes through workload-identity.ts: its user and its sandbox.
+    const run = workloadSpawn(this.identity, { argv: [resolved, ...plan.argv.slice(1)], cwd: plan.cwd, env: plan.env });
     const log = openSync(plan.logFile, "a");
     let child;
     let logOffset: number;
     try {
       logOffset = fstatSync(log).size;
-      child = spawn(resolved, plan.argv.slice(1), {
-        cwd: plan.cwd,
-        env: plan.env,
+      child = spawn(run.file, run.args, {
+        cwd: run.cwd,
+        env: run.env,
         detached: true, // own session and process group
         stdio: ["pipe", log, log],
-        argv0: command,
+        ...(run.file === resolved ? { argv0: command } : {}),
+        ...(run.uid !== undefined ? { uid: run.uid, gid: run.gid! } : {}),
       });
     } finally {
       closeSync(log); // the child holds its own copy

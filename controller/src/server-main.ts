@@ -10,6 +10,7 @@ import { pino, type Logger } from "pino";
 import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
 import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
+import { tightenDataDir } from "./data-dir-permissions.js";
 import { startController } from "./manager.js";
 import { acquireServerLock } from "./server-lock.js";
 import { dnsProviders, routingProviders, workloadProviders } from "./provider-registry.js";
@@ -74,6 +75,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? "info", redact: ["token", "*.token", "authorization", "*.authorization"] });
+  tightenDataDir(dataDir, logger);
   const config = loadConfig(opts.configPath, dataDir);
   // Before the lock and the API: a provider that cannot be made is a config error, and
   // making one opens nothing (connections are opened on first use).

@@ -106,6 +106,18 @@ export interface LocalWorkloadConfig {
    * Directory holding one folder per workload (default <data-dir>/workloads). Absolute, or relative to the config file's directory.
    */
   root?: string;
+  uids?: Range1;
+  /**
+   * How workload processes are confined (docs/isolation.md). auto (default): a bubblewrap sandbox hiding the data directory and other workloads, with an own uid per workload when the controller is root; refuses to start workloads as root without bubblewrap. bwrap: the same, but refuses whenever bubblewrap does not work. none: unconfined, workloads can read everything the controller can.
+   */
+  sandbox?: "auto" | "bwrap" | "none";
+}
+/**
+ * An inclusive range of integers. vmids default to 100-65535; publicPorts (each declared as a Traefik entryPoint named zlh-<port>) default to 30000-32767.
+ */
+export interface Range1 {
+  from: number;
+  to: number;
 }
 /**
  * Real LXC containers on this Linux host.

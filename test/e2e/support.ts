@@ -21,9 +21,13 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** Live processes of workloads under `dir`: agents (ZLH_ROOT in their environment) and the servers they run (working directory inside a workload). */
-export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
-  const out: { pid: number; agent: boolean }[] = [];
+/**
+ * Live processes of workloads under `dir`: agents (ZLH_ROOT in their environment), the
+ * bubblewrap sandboxes around their servers (bwrap and the sandbox's init, see
+ * agent/src/workload-identity.ts) and the servers (working directory inside a workload).
+ */
+export function processesUnder(dir: string): { pid: number; agent: boolean; sandbox: boolean }[] {
+  const out: { pid: number; agent: boolean; sandbox: boolean }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -34,7 +38,7 @@ export function processesUnder(dir: string): { pid: number; agent: boolean }[] {
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       if (!(root ?? cwd).startsWith(dir)) continue;
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      out.push({ pid: Number(entry), agent: cmd.includes("zlh-agent.mjs") });
+      out.push({ pid: Number(entry), agent: cmd.includes("zlh-agent.mjs"), sandbox: cmd.startsWith("bwrap\0") });
     } catch {
       // gone, or not ours to read
     }

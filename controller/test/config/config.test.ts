@@ -92,7 +92,12 @@ describe("controller config", () => {
   it("defaults to the local workload, the records file and the Traefik directory under the data dir", () => {
     const data = join(tempDir("config"), "data");
     const c = loadConfig(undefined, data);
-    expect(c.workload).toEqual({ type: "local", field: "", resolved: { root: join(data, "workloads") } });
+    expect(c.workload).toEqual({
+      type: "local",
+      field: "",
+      // The data directory (admin.token, agent.secret, tls.key) is hidden from every sandbox.
+      resolved: { root: join(data, "workloads"), isolation: { uids: { from: 200_000, to: 265_535 }, sandbox: "auto", hide: [data] } },
+    });
     expect(c.dns).toEqual([{ type: "file", field: ".providers.dns", target: "edge", resolved: { path: join(data, "dns", "records.zone") } }]);
     expect(c.routing).toEqual({ type: "traefik-file", field: "", resolved: { directory: join(data, "traefik") } });
     expect(c.settings).toEqual({ zone: "zlh.localhost", ttl: 60, httpEntryPoint: "websecure" });
@@ -130,7 +135,7 @@ describe("controller config", () => {
   it("resolves relative paths against the config file's directory", () => {
     const dir = tempDir("config");
     const c = loadConfig(write(dir, `${HEAD}providers:\n  workload: { type: local, root: work }\n  dns: [{ type: file, path: ../records.zone }]\n`), "/elsewhere");
-    expect(c.workload.resolved).toEqual({ root: join(dir, "work") });
+    expect(c.workload.resolved).toMatchObject({ root: join(dir, "work") });
     expect(c.dns[0]!.resolved).toEqual({ path: join(dir, "..", "records.zone") });
   });
 
@@ -168,6 +173,9 @@ describe("controller config", () => {
       ["a secret variable that is not set", (d) => issueConfig(d).replace(`tokenFile: ${d}/technitium-token`, "tokenEnv: ZLH_TECHNITIUM_TOKEN"), /:18:7: \.providers\.dns\[0\]\.tokenEnv: environment variable ZLH_TECHNITIUM_TOKEN is not set or empty$/],
       ["two TTLs", () => `${HEAD}providers:\n  dns:\n    - { type: memory, ttl: 60 }\n    - { type: file, ttl: 300 }\n`, /:6:21: \.providers\.dns\[1\]\.ttl: every DNS provider publishes the same records with one TTL; use 60 here too$/],
       ["vmids a local workload cannot address", () => `${HEAD}vmids: { from: 100, to: 70000 }\n`, /:3:21: \.vmids\.to: the local workload provider/],
+      ["workload uids too few for the vmids", () => `${HEAD}providers:\n  workload: { type: local, uids: { from: 300000, to: 300100 } }\n`, /:4:50: \.providers\.workload\.uids\.to: 300100 is too small: vmid 65535 \(\.vmids\.to\) needs uid 365535$/],
+      ["workload uids among system accounts", () => `${HEAD}providers:\n  workload: { type: local, uids: { from: 10, to: 300000 } }\n`, /\.providers\.workload\.uids\.from: 10 is a system uid/],
+      ["an unknown sandbox", () => `${HEAD}providers:\n  workload: { type: local, sandbox: docker }\n`, /\.providers\.workload\.sandbox: must be one of/],
       ["a range backwards", () => `${HEAD}publicPorts: { from: 3000, to: 2000 }\n`, /:3:1: \.publicPorts: from \(3000\) is greater than to \(2000\)$/],
       ["broken YAML", () => `${HEAD}providers: [\n`, /config\.yaml:\d+:\d+: /],
       ["not a mapping", () => "- a\n- b\n", /config\.yaml: the config must be a mapping/],

@@ -39,7 +39,8 @@ function reapAgents(root: string): void {
 }
 
 function localProvider(root: string, flags: string[] = [], extra: { clock?: FakeClock; stopGraceMs?: number } = {}) {
-  return new LocalWorkloadProvider({ root, agentCommand: [process.execPath, STANDIN, ...flags], node: "test-node", stopGraceMs: 5_000, ...extra });
+  // The stand-in does not sandbox anything; say bwrap works so the environment is the same everywhere.
+  return new LocalWorkloadProvider({ root, agentCommand: [process.execPath, STANDIN, ...flags], node: "test-node", stopGraceMs: 5_000, probeSandbox: () => ({ ok: true, detail: "test" }), ...extra });
 }
 
 /** What the stand-in wrote about itself, once the agent recorded in the marker has written it. */
@@ -118,14 +119,21 @@ describe("LocalWorkloadProvider", () => {
 
     expect(info.env).toEqual({
       ZLH_CONTROLLER_URL: "http://127.0.0.1:7443",
+      ZLH_CONTROLLER_URL_FILE: join(dir, "etc/zlh/controller-url"),
       ZLH_TOKEN_FILE: join(dir, "etc/zlh/token"),
       ZLH_RESOURCE: "gameservers/default/mc1",
       ZLH_ROOT: dir,
       ZLH_IP: `127.${recordedBlock(root)}.0.100`,
       ZLH_HOSTNAME: "mc1",
       ZLH_VMID: "100",
+      ZLH_SANDBOX: "bwrap",
+      // As root each workload has a uid of its own (200000 + vmid by default).
+      ...(process.getuid?.() === 0 ? { ZLH_RUN_AS: "200100:200100" } : {}),
     });
     expect(info.cwd).toBe(dir);
+    expect(readFileSync(join(dir, "etc/zlh/controller-url"), "utf8")).toBe("http://127.0.0.1:7443\n");
+    expect(statSync(join(dir, "etc/zlh/controller-url")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "etc/zlh")).mode & 0o777).toBe(0o700);
     expect(readProcStat(info.pid)?.pgrp).toBe(info.pid);
     expect(readFileSync(join(dir, "etc/zlh/token"), "utf8")).toBe("token-for-mc1");
     expect(statSync(join(dir, "etc/zlh/token")).mode & 0o777).toBe(0o600);

@@ -4,7 +4,7 @@
 // running across a controller restart, and the next controller adopts them through the
 // marker file.
 import { spawn } from "node:child_process";
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -15,13 +15,16 @@ import { Mutex } from "../mutex.js";
 import { ownerMark, parseOwnerMark, type Owner } from "../owner.js";
 import { ioError, ProviderError } from "../provider-error.js";
 import { AddressBlock } from "./address-block.js";
-import { stopProcessGroup } from "./process-group.js";
+import { LocalIsolation, type IsolationOptions, type WorkloadConfinement } from "./local-isolation.js";
+import { AGENT_MARK_VARIABLE, removeWorkloadDir, stopWorkloadProcesses } from "./local-teardown.js";
 import { isSameProcess, processStartTime, processesWithEnv } from "./proc-stat.js";
 import type { DesiredWorkload, ObservedWorkload, WorkloadProvider, WorkloadResources } from "./types.js";
 import { assertValidDesired, assertWorkloadId, resourcePath, WORKLOAD_ID, workloadId } from "./workload-rules.js";
 
 export const MARKER_FILE = ".zlh-workload.json";
 export const TOKEN_FILE = "etc/zlh/token";
+/** The controller URL, for the agent to re-read when the controller moved (ZLH_CONTROLLER_URL_FILE). */
+export const CONTROLLER_URL_FILE = "etc/zlh/controller-url";
 export const AGENT_LOG = "var/log/agent.log";
 /** Written by the agent: the server it supervises (see agent/src/pidfile.ts). */
 export const SERVER_PIDFILE = "run/server.pid";
@@ -39,6 +42,8 @@ export interface WorkloadMarker {
   resources: WorkloadResources;
   /** The running agent: pid plus start time, so a recycled pid is not taken for it. */
   agent?: { pid: number; startTime: number };
+  /** The user its workload processes run as, when it has one of its own (local-isolation.ts). */
+  runAs?: { uid: number; gid: number };
 }
 
 export interface LocalWorkloadOptions {
@@ -52,6 +57,10 @@ export interface LocalWorkloadOptions {
   /** How long a deleted workload's agent gets after SIGTERM (default 40 s). */
   stopGraceMs?: number;
   clock?: Clock;
+  /** Own uids, sandbox and the directories workloads must not see (local-isolation.ts). */
+  isolation?: IsolationOptions;
+  /** Tests only: whether bwrap works (default: try it). */
+  probeSandbox?: () => { ok: boolean; detail: string };
 }
 
 /** `node <checkout>/dist/agent/zlh-agent.mjs`: the bundled agent, plain JavaScript. */
@@ -71,6 +80,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
   private readonly createLock = new Mutex();
   private readonly idLocks = new Map<string, Mutex>();
   private readonly addresses: AddressBlock;
+  private readonly isolation: LocalIsolation;
 
   constructor(options: LocalWorkloadOptions) {
     this.root = options.root;
@@ -81,6 +91,9 @@ export class LocalWorkloadProvider implements WorkloadProvider {
     this.stopGraceMs = options.stopGraceMs ?? 40_000;
     this.clock = options.clock ?? realClock;
     this.addresses = new AddressBlock(this.root, this.logger);
+    const hide = options.isolation?.hide ?? [];
+    if (hide.some((h) => h.includes(":"))) throw new ProviderError("Invalid", `isolation.hide: paths must not contain ':' (${hide.join(", ")})`);
+    this.isolation = new LocalIsolation({ ...options.isolation, hide }, this.logger, options.probeSandbox);
   }
 
   async observe(owners: readonly Owner[]): Promise<ObservedWorkload[]> {
@@ -110,6 +123,8 @@ export class LocalWorkloadProvider implements WorkloadProvider {
           if (w.ownerMark === mark) throw new ProviderError("Conflict", `workload for ${mark} already exists as ${w.id}`);
           if (w.vmid === desired.vmid) throw new ProviderError("Conflict", `vmid ${desired.vmid} is already used by workload ${w.id}`);
         }
+        // Before anything exists: a workload that may not start here is not half made.
+        const confinement = this.isolation.confinementOf(desired.vmid);
         const ip = await this.addresses.addressFor(desired.vmid, new Set(existing.map((w) => w.ip!)));
         const dir = this.dirOf(id);
         try {
@@ -119,7 +134,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
         } catch (err) {
           throw ioError("cannot create workload directory", dir, err);
         }
-        writeFileAtomic(join(dir, TOKEN_FILE), desired.agent.token, { mode: 0o600 });
+        this.writeAgentFiles(dir, desired.agent);
         const marker: WorkloadMarker = {
           ownerMark: mark,
           vmid: desired.vmid,
@@ -129,12 +144,13 @@ export class LocalWorkloadProvider implements WorkloadProvider {
           resource: resourcePath(desired.owner),
           controllerUrl: desired.agent.controllerUrl,
           resources: { ...desired.resources },
+          ...(confinement.runAs ? { runAs: confinement.runAs } : {}),
         };
         // The marker goes down before the agent starts: a crash in between leaves a workload
         // that observe() finds (not running), so the next reconcile starts it, not a twin.
         this.writeMarker(dir, marker);
         this.logger?.info({ workload: id, owner: mark, ip: marker.ip }, "workload created");
-        return this.startAgent(id, dir, marker);
+        return this.startAgent(id, dir, marker, confinement);
       }),
     );
   }
@@ -146,7 +162,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
       const marker = this.readMarker(dir);
       if (!marker) throw new ProviderError("NotFound", `workload ${id} does not exist under ${this.root}`);
       if (isRunning(marker)) return toObserved(id, marker);
-      return this.startAgent(id, dir, marker);
+      return this.startAgent(id, dir, marker, this.isolation.confinementOf(marker.vmid));
     });
   }
 
@@ -160,7 +176,9 @@ export class LocalWorkloadProvider implements WorkloadProvider {
       if (marker.ownerMark !== ownerMark(desired.owner)) throw new ProviderError("Conflict", `workload ${id} belongs to ${marker.ownerMark}`);
       // Local workloads have no limits to resize; the marker records what was asked for.
       const next: WorkloadMarker = { ...marker, resources: { ...desired.resources }, controllerUrl: desired.agent.controllerUrl };
-      writeFileAtomic(join(dir, TOKEN_FILE), desired.agent.token, { mode: 0o600 });
+      // The running agent re-reads both when a controller request fails (a 401, a refused
+      // connection), so it finds a restarted controller on a new port without a restart.
+      this.writeAgentFiles(dir, desired.agent);
       if (JSON.stringify(next) !== JSON.stringify(marker)) this.writeMarker(dir, next);
       return toObserved(id, next);
     });
@@ -190,66 +208,37 @@ export class LocalWorkloadProvider implements WorkloadProvider {
         if (lstatSync(dir, { throwIfNoEntry: false })) this.logger?.warn({ workload: id, dir }, "unmarked directory left alone");
         return;
       }
-      if (marker.agent) {
-        this.logger?.info({ workload: id, pid: marker.agent.pid }, "agent stopping");
-        const { killed } = await stopProcessGroup(marker.agent.pid, marker.agent.startTime, {
-          graceMs: this.stopGraceMs,
-          clock: this.clock,
-        });
-        if (killed.length > 0) this.logger?.warn({ workload: id, pids: killed }, "agent killed after grace period");
-      }
-      // An agent the marker never recorded (see startAgent) dies with the workload too.
-      for (const stray of processesWithEnv("ZLH_ROOT", dir).filter((p) => p.pgrp === p.pid)) {
-        await stopProcessGroup(stray.pid, stray.startTime, { graceMs: this.stopGraceMs, clock: this.clock });
-      }
-      // A container's processes all die with it. The agent runs its server in a process group
-      // of its own, so an agent killed without a graceful stop leaves the server running:
-      // stop whatever the agent's pidfile names as well.
-      const server = this.readServerPid(dir);
-      if (server) {
-        const { killed } = await stopProcessGroup(server.pid, server.startTime, { graceMs: this.stopGraceMs, clock: this.clock });
-        if (killed.length > 0) this.logger?.warn({ workload: id, pids: killed }, "orphaned server killed");
-      }
-      try {
-        // Marker first: a crash halfway leaves an unmarked directory, never a half-workload
-        // that list() would report.
-        rmSync(join(dir, MARKER_FILE), { force: true });
-        rmSync(dir, { recursive: true, force: true });
-      } catch (err) {
-        throw ioError("cannot remove workload directory", dir, err);
-      }
+      await stopWorkloadProcesses(dir, marker.agent, { graceMs: this.stopGraceMs, clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) });
+      removeWorkloadDir(dir, MARKER_FILE, markerText(marker));
       this.logger?.info({ workload: id }, "workload deleted");
     });
   }
 
-  /** The agent's record of its server (`run/server.pid`: `{pid, startTime}`), if any. */
-  private readServerPid(dir: string): { pid: number; startTime: number } | undefined {
-    try {
-      const rec = JSON.parse(readFileSync(join(dir, SERVER_PIDFILE), "utf8")) as { pid?: unknown; startTime?: unknown };
-      const startTime = Number(rec.startTime);
-      return typeof rec.pid === "number" && Number.isInteger(startTime) ? { pid: rec.pid, startTime } : undefined;
-    } catch {
-      return undefined;
-    }
+  /** The token and the controller URL, readable by the agent only (0600 in a 0700 etc/zlh). */
+  private writeAgentFiles(dir: string, agent: DesiredWorkload["agent"]): void {
+    writeFileAtomic(join(dir, TOKEN_FILE), agent.token, { mode: 0o600 });
+    writeFileAtomic(join(dir, CONTROLLER_URL_FILE), agent.controllerUrl + "\n", { mode: 0o600 });
   }
 
-  private async startAgent(id: string, dir: string, marker: WorkloadMarker): Promise<ObservedWorkload> {
+  private async startAgent(id: string, dir: string, marker: WorkloadMarker, confinement: WorkloadConfinement): Promise<ObservedWorkload> {
     const owner = parseOwnerMark(marker.ownerMark)!;
     const env: NodeJS.ProcessEnv = {};
     // The controller's own ZLH_* settings are not the agent's business.
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZLH_")) env[k] = v;
     Object.assign(env, {
       ZLH_CONTROLLER_URL: marker.controllerUrl,
+      ZLH_CONTROLLER_URL_FILE: join(dir, CONTROLLER_URL_FILE),
       ZLH_TOKEN_FILE: join(dir, TOKEN_FILE),
       ZLH_RESOURCE: resourcePath(owner),
       ZLH_ROOT: dir,
       ZLH_IP: marker.ip,
       ZLH_HOSTNAME: marker.hostname,
       ZLH_VMID: String(marker.vmid),
+      ...this.isolation.environment(confinement),
     });
     // An agent the marker does not name may still run (spawned just before a crash): adopt
     // it, or this workload would get two agents and two servers on one address.
-    const stray = processesWithEnv("ZLH_ROOT", dir).find((p) => p.pgrp === p.pid);
+    const stray = processesWithEnv(AGENT_MARK_VARIABLE, dir).find((p) => p.pgrp === p.pid);
     if (stray) {
       const adopted: WorkloadMarker = { ...marker, agent: { pid: stray.pid, startTime: stray.startTime } };
       this.writeMarker(dir, adopted);
@@ -334,7 +323,7 @@ export class LocalWorkloadProvider implements WorkloadProvider {
   }
 
   private writeMarker(dir: string, marker: WorkloadMarker): void {
-    writeFileAtomic(join(dir, MARKER_FILE), JSON.stringify(marker, null, 2) + "\n", { mode: 0o644 });
+    writeFileAtomic(join(dir, MARKER_FILE), markerText(marker), { mode: 0o644 });
   }
 
   // WORKLOAD_ID has no '/' and no '..', so the directory is always a child of root.
@@ -347,6 +336,10 @@ export class LocalWorkloadProvider implements WorkloadProvider {
     if (!m) this.idLocks.set(id, (m = new Mutex()));
     return m;
   }
+}
+
+function markerText(m: WorkloadMarker): string {
+  return JSON.stringify(m, null, 2) + "\n";
 }
 
 function isRunning(m: WorkloadMarker): boolean {

@@ -6,7 +6,7 @@ import { printBlock, type CliIO } from "./cli-io.js";
 import { connect, defaultNamespace, type ConnectionOptions } from "./connection.js";
 import { kindInfo, resourceRef } from "./kinds.js";
 import { formatManifestError } from "./manifest-error.js";
-import { loadManifests, type LoadedManifest } from "./manifest-loader.js";
+import { formatSkipped, loadManifests, type LoadedManifest } from "./manifest-loader.js";
 import { ResourceClient } from "./resource-client.js";
 import type { ResourceObject } from "./resource-rows.js";
 import { waitForRunning } from "./wait.js";
@@ -101,6 +101,7 @@ export async function applyCommand(io: CliIO, opts: ApplyOptions): Promise<numbe
     io.err(`nothing applied: ${loaded.errors.length} error${loaded.errors.length === 1 ? "" : "s"}`);
     return 1;
   }
+  for (const note of loaded.skipped) io.err(formatSkipped(note));
   const client = new ResourceClient(connect(opts, io.env));
   let failed = 0;
   const applied: LoadedManifest[] = [];

@@ -112,6 +112,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // `zlh get -o yaml | head`: the reader is gone and nothing more can be said, so stop
+  // quietly as a SIGPIPE'd program would (Node ignores SIGPIPE and would print a stack).
+  const onStreamError = (e: NodeJS.ErrnoException): void => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  };
+  process.stdout.on("error", onStreamError);
+  process.stderr.on("error", onStreamError);
   const io: CliIO = {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

@@ -1,5 +1,5 @@
 // The CLI's behaviour when there is no server to talk to, through runCli and the real launcher.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +94,19 @@ describe("zlh without a server", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`error: no zlh server at ${join(tmp.dir, "missing")} (no kubeconfig there): start one with \`npm start\` (or \`zlh server\`)\n`);
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("zlh writing into a closed pipe (`| head`)", () => {
+  it("stops quietly, with no EPIPE stack", async () => {
+    const child = spawn(process.execPath, [join(repo, "bin/zlh.mjs"), "--help"], { stdio: ["ignore", "pipe", "pipe"], cwd: tmp.dir });
+    // Closed before the child has started, so its first write meets a pipe with no reader.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
 

@@ -54,6 +54,7 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .addOption(new Option("-o, --output <format>", "output format").choices(["wide", "yaml", "json", "name"]))
     .option("-w, --watch", "after listing, print a row per change until Ctrl-C")
     .option("-A, --all-namespaces", "list across all namespaces")
+    .option("-l, --selector <selector>", "only objects whose labels match, e.g. tier=gold,env!=dev")
     .action((kind: string, name: string | undefined, o) => run(getCommand(io, kind, name, o)));
 
   withConnection(program.command("describe"))

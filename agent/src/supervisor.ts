@@ -153,12 +153,30 @@ export class Supervisor {
     return this.stopServer();
   }
 
-  /** A new spec generation: stop the current server gracefully, then start with the new plan. */
-  async restartWith(plan: ServerPlan): Promise<void> {
+  /**
+   * A new generation whose launch inputs are those of the running server: keep it running
+   * and make `plan` (grace period, stop command…) current. False when there is no live
+   * server to keep, so the caller restarts instead.
+   */
+  adopt(plan: ServerPlan): boolean {
+    if (this.closed || !this.proc || (this.status.state !== "running" && this.status.state !== "starting")) return false;
+    this.plan = plan;
+    const record = this.deps.pidfile.read();
+    // So a reattaching agent sees the server as current and does not restart it either.
+    if (record && record.pid === this.proc.pid) this.deps.pidfile.write({ ...record, generation: plan.generation });
+    this.set({ generation: plan.generation });
+    return true;
+  }
+
+  /**
+   * A new spec generation: stop the current server gracefully, then start with the new
+   * plan. `changed` names the inputs that made it necessary; the status message says so.
+   */
+  async restartWith(plan: ServerPlan, changed: readonly string[] = []): Promise<void> {
     if (this.closed) return;
     await this.stopServer();
     if (this.closed) return;
-    this.set({ message: undefined, provisioningError: undefined });
+    this.set({ message: changed.length > 0 ? `restarted for generation ${plan.generation}: ${changed.join(", ")} changed` : undefined, provisioningError: undefined });
     this.start(plan);
   }
 

@@ -35,9 +35,10 @@ interface Checkout {
   tree: string;
 }
 
-function git(args: string[], at: Checkout, env: NodeJS.ProcessEnv): Promise<string> {
+function git(args: string[], at: Checkout | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  const where = at ? [`--git-dir=${at.gitDir}`, `--work-tree=${at.tree}`] : [];
   return new Promise((resolve, reject) => {
-    execFile("git", [`--git-dir=${at.gitDir}`, `--work-tree=${at.tree}`, ...args], { cwd: at.tree, env, timeout: GIT_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile("git", [...where, ...args], { cwd: at?.tree ?? "/", env, timeout: GIT_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         // The last line git prints says why (e.g. "fatal: couldn't find remote ref nope").
         const why = String(stderr).trim().split("\n").filter(Boolean).pop() ?? err.message;
@@ -66,7 +67,7 @@ export class GitCache {
     const ref = src.ref ?? "main";
     if (!existsSync(join(dir.gitDir, "HEAD"))) {
       mkdirSync(dir.tree, { recursive: true, mode: 0o700 });
-      await git(["init", "-q", "--bare", dir.gitDir], dir, env);
+      await git(["init", "-q", "--bare", dir.gitDir], undefined, env);
       await git(["config", "core.bare", "false"], dir, env);
     }
     // The URL is set on every run: a Sync whose spec.source.git.url changed fetches the new one.

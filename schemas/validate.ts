@@ -8,12 +8,13 @@ import commonSchema from "./common.schema.json" with { type: "json" };
 import controllerConfigSchema from "./controller-config.schema.json" with { type: "json" };
 import devEnvironmentSchema from "./devenvironment.schema.json" with { type: "json" };
 import gameServerSchema from "./gameserver.schema.json" with { type: "json" };
+import syncSchema from "./sync.schema.json" with { type: "json" };
 import { semanticErrors } from "./semantics.js";
 
 const addFormats = addFormatsModule.default;
 const base = "https://zerolaghub.dev/schemas/";
 
-export type DocumentKind = "GameServer" | "DevEnvironment" | "AgentReport" | "ControllerConfig" | "ArtifactCatalog";
+export type DocumentKind = "GameServer" | "DevEnvironment" | "Sync" | "AgentReport" | "ControllerConfig" | "ArtifactCatalog";
 
 /** One failing field: `path` is a JSON-pointer-like dotted path (".spec.ports[1].port"). */
 export interface FieldError {
@@ -24,6 +25,7 @@ export interface FieldError {
 const files: Record<DocumentKind, string> = {
   GameServer: "gameserver.schema.json",
   DevEnvironment: "devenvironment.schema.json",
+  Sync: "sync.schema.json",
   AgentReport: "agent-report.schema.json",
   ControllerConfig: "controller-config.schema.json",
   ArtifactCatalog: "artifact-catalog.schema.json",
@@ -32,7 +34,7 @@ const files: Record<DocumentKind, string> = {
 const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false, discriminator: true });
 addFormats(ajv);
 // Imported, not read from disk, so the bundled CLI, server and agent carry them inside.
-for (const schema of [artifactCatalogSchema, commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema]) {
+for (const schema of [artifactCatalogSchema, commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema, syncSchema]) {
   ajv.addSchema(schema as object);
 }
 const compiled = new Map<DocumentKind, ValidateFunction>();

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
 import { stringify } from "yaml";
 import { crdSchema, type Json } from "../controller/src/api/crd-schema.js";
-import { ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS } from "../controller/src/api/printer-columns.js";
+import { SYNC_CATEGORIES, SYNC_PRINTER_COLUMNS, ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS, type PrinterColumn } from "../controller/src/api/printer-columns.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const schemaDir = join(root, "schemas");
@@ -44,7 +44,11 @@ export async function renderTypes(): Promise<string> {
 const crdKinds = [
   { file: "gameserver.schema.json", kind: "GameServer", plural: "gameservers", singular: "gameserver", short: ["gs"] },
   { file: "devenvironment.schema.json", kind: "DevEnvironment", plural: "devenvironments", singular: "devenvironment", short: ["dev"] },
+  { file: "sync.schema.json", kind: "Sync", plural: "syncs", singular: "sync", short: [] },
 ] as const;
+
+const columnsOf = (kind: string): readonly PrinterColumn[] => (kind === "Sync" ? SYNC_PRINTER_COLUMNS : ZLH_PRINTER_COLUMNS);
+const categoriesOf = (kind: string): readonly string[] => (kind === "Sync" ? SYNC_CATEGORIES : ZLH_CATEGORIES);
 
 export function renderCrds(): Map<string, string> {
   const schemas = loadSchemas();
@@ -58,7 +62,7 @@ export function renderCrds(): Map<string, string> {
       spec: {
         group: "zerolaghub.dev",
         scope: "Namespaced",
-        names: { kind: k.kind, listKind: `${k.kind}List`, plural: k.plural, singular: k.singular, shortNames: [...k.short], categories: [...ZLH_CATEGORIES] },
+        names: { kind: k.kind, listKind: `${k.kind}List`, plural: k.plural, singular: k.singular, shortNames: [...k.short], categories: [...categoriesOf(k.kind)] },
         versions: [
           {
             name: "v1alpha1",
@@ -66,7 +70,7 @@ export function renderCrds(): Map<string, string> {
             storage: true,
             subresources: { status: {} },
             // The embedded server prints the same columns (controller/src/api/printer-columns.ts).
-            additionalPrinterColumns: ZLH_PRINTER_COLUMNS.map((c) => ({ name: c.name, type: c.type, jsonPath: c.jsonPath, description: c.description, ...(c.priority ? { priority: c.priority } : {}) })),
+            additionalPrinterColumns: columnsOf(k.kind).map((c) => ({ name: c.name, type: c.type, jsonPath: c.jsonPath, description: c.description, ...(c.priority ? { priority: c.priority } : {}) })),
             schema: { openAPIV3Schema },
           },
         ],

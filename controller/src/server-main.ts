@@ -11,7 +11,9 @@ import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
 import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
 import { tightenDataDir } from "./data-dir-permissions.js";
+import { startSyncController } from "./gitops/sync-controller.js";
 import { startController } from "./manager.js";
+import { apiEventRecorder } from "./resources/event-recorder.js";
 import { acquireServerLock } from "./server-lock.js";
 import { dnsProviders, routingProviders, workloadProviders } from "./provider-registry.js";
 import type { ProviderEnv, RegisteredProvider } from "./providers/provider-config.js";
@@ -123,12 +125,17 @@ async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningSer
       identity: `zlh-server-${osHostname()}-${createHash("sha256").update(dataDir).digest("hex").slice(0, 10)}`,
       logger: logger.child({ component: "controller" }),
     });
+    // Syncs apply through the same API, and only while this process holds the Lease.
+    const syncEvents = apiEventRecorder(kc, logger);
+    const syncs = await startSyncController({ kubeConfig: kc, logger, events: syncEvents, cacheDir: join(dataDir, "gitops"), isLeader: () => controller.isLeader() });
     return {
       url: api.url,
       httpsUrl: api.httpsUrl,
       controllerUrl: controller.agentUrl,
       kubeconfigPath: api.kubeconfigPath,
       async close() {
+        await syncs.close();
+        await syncEvents.flush();
         await controller.close();
         await api.close();
         unlock();

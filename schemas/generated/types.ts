@@ -24,6 +24,7 @@ export interface ZlhDocuments {
   "controller-config"?: ControllerConfig;
   devenvironment?: DevEnvironment;
   gameserver?: GameServer;
+  sync?: Sync;
 }
 /**
  * What the in-container agent reports to the controller (state changes and heartbeats).
@@ -685,4 +686,116 @@ export interface Readiness {
     pattern: string;
   };
   timeoutSeconds?: number;
+}
+/**
+ * Keeps the GameServers and DevEnvironments described by the YAML files of a folder or a git repository applied, pruned and free of drift (like Flux's Kustomization).
+ */
+export interface Sync {
+  apiVersion: "zerolaghub.dev/v1alpha1";
+  kind: "Sync";
+  metadata: ObjectMeta;
+  spec: SyncSpec;
+  status?: SyncStatus;
+}
+export interface SyncSpec {
+  source: SyncSource;
+  /**
+   * Folder inside the source whose YAML files (recursively) are applied. Default: the source's root.
+   */
+  path?: string;
+  /**
+   * How often a git source is fetched and everything is checked for drift, as a Go-style duration (30s, 5m, 1h).
+   */
+  interval?: string;
+  /**
+   * Delete objects this Sync applied earlier that the current revision no longer holds.
+   */
+  prune?: boolean;
+  /**
+   * Stop applying (the last applied revision stays as it is).
+   */
+  suspend?: boolean;
+  /**
+   * An RFC 1123 DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.
+   */
+  targetNamespace?: string;
+}
+/**
+ * Exactly one of path and git.
+ */
+export interface SyncSource {
+  /**
+   * An absolute folder on the controller's machine, watched for changes.
+   */
+  path?: string;
+  git?: SyncGitSource;
+}
+export interface SyncGitSource {
+  /**
+   * A repository URL the system git can fetch: file://, ssh:// or scp-style user@host:path.
+   */
+  url: string;
+  /**
+   * A branch, a tag or a commit SHA. Default: main.
+   */
+  ref?: string;
+  secretRef?: SyncGitCredentials;
+}
+/**
+ * Files on the controller's machine holding credentials for ssh URLs; never the secret itself.
+ */
+export interface SyncGitCredentials {
+  /**
+   * Private key for ssh:// and user@host:path URLs (passed to ssh -i).
+   */
+  sshKeyFile?: string;
+  /**
+   * known_hosts file the server's host key is checked against (StrictHostKeyChecking=yes).
+   */
+  knownHostsFile?: string;
+}
+/**
+ * Observed state, written only by the controller.
+ */
+export interface SyncStatus {
+  observedGeneration?: number;
+  conditions?: SyncCondition[];
+  /**
+   * Commit SHA (git) or sha256 of the files (path) last applied in full.
+   */
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+  lastAppliedTime?: string;
+  counts?: {
+    applied?: number;
+    unchanged?: number;
+    pruned?: number;
+    failed?: number;
+  };
+  errors?: SyncFileError[];
+  inventory?: SyncInventoryEntry[];
+}
+export interface SyncCondition {
+  type: "Ready" | "Reconciling" | "Stalled";
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+export interface SyncFileError {
+  /**
+   * Path relative to the Sync's path.
+   */
+  file: string;
+  line?: number;
+  col?: number;
+  message: string;
+}
+export interface SyncInventoryEntry {
+  kind: "GameServer" | "DevEnvironment";
+  namespace: string;
+  name: string;
+  file?: string;
+  ready?: "True" | "False" | "Unknown";
 }

@@ -11,19 +11,22 @@ import commonSchema from "../../../schemas/common.schema.json" with { type: "jso
 import agentReportSchema from "../../../schemas/agent-report.schema.json" with { type: "json" };
 import devEnvironmentSchema from "../../../schemas/devenvironment.schema.json" with { type: "json" };
 import gameServerSchema from "../../../schemas/gameserver.schema.json" with { type: "json" };
+import syncSchema from "../../../schemas/sync.schema.json" with { type: "json" };
 import { crdSchema, type Json } from "./crd-schema.js";
-import { allResourceTypes, devEnvironments, gameServers, type ResourceType } from "./resource-types.js";
+import { allResourceTypes, devEnvironments, gameServers, syncs, type ResourceType } from "./resource-types.js";
 
 const schemaFiles: ReadonlyMap<string, Json> = new Map<string, Json>([
   ["common.schema.json", commonSchema as Json],
   ["agent-report.schema.json", agentReportSchema as Json],
   ["gameserver.schema.json", gameServerSchema as Json],
   ["devenvironment.schema.json", devEnvironmentSchema as Json],
+  ["sync.schema.json", syncSchema as Json],
 ]);
 
 const schemaFileOf = new Map<ResourceType, string>([
   [gameServers, "gameserver.schema.json"],
   [devEnvironments, "devenvironment.schema.json"],
+  [syncs, "sync.schema.json"],
 ]);
 
 function gvPath(type: ResourceType): string {

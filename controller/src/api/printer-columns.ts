@@ -28,3 +28,15 @@ export const ZLH_PRINTER_COLUMNS: readonly PrinterColumn[] = [
 
 /** The categories of the zlh kinds: `kubectl get zlh` and `kubectl get all` list them. */
 export const ZLH_CATEGORIES: readonly string[] = ["all", "zlh"];
+
+/** Sync columns, as `flux get kustomizations` shows them. */
+export const SYNC_PRINTER_COLUMNS: readonly PrinterColumn[] = [
+  { name: "Ready", type: "string", jsonPath: ".status.conditions[0].status", description: "Whether the last revision is applied and healthy", priority: 0 },
+  { name: "Revision", type: "string", jsonPath: ".status.lastAppliedRevision", description: "Last revision applied in full", priority: 0 },
+  { name: "Suspended", type: "string", jsonPath: ".spec.suspend", description: "Applying is paused", priority: 0 },
+  AGE_COLUMN,
+  { name: "Message", type: "string", jsonPath: ".status.conditions[0].message", description: "What the Ready condition says", priority: 1 },
+];
+
+/** Syncs are not workloads: `kubectl get all` leaves them out, `kubectl get zlh` lists them. */
+export const SYNC_CATEGORIES: readonly string[] = ["zlh"];

@@ -3,7 +3,7 @@
 // columns `kubectl get` shows.
 import { validateDocument, type FieldError } from "../../../schemas/validate.js";
 import type { NameRule } from "./names.js";
-import { AGE_COLUMN, ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS, type PrinterColumn } from "./printer-columns.js";
+import { AGE_COLUMN, SYNC_CATEGORIES, SYNC_PRINTER_COLUMNS, ZLH_CATEGORIES, ZLH_PRINTER_COLUMNS, type PrinterColumn } from "./printer-columns.js";
 import { eventShapeErrors, leaseShapeErrors } from "./shape-checks.js";
 
 
@@ -36,7 +36,7 @@ const VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"];
 export const RESOURCE_VERBS: readonly string[] = VERBS;
 export const STATUS_VERBS: readonly string[] = ["get", "patch", "update"];
 
-function zlhKind(kind: "GameServer" | "DevEnvironment", plural: string, shortName: string): ResourceType {
+function zlhKind(kind: "GameServer" | "DevEnvironment" | "Sync", plural: string, shortName: string): ResourceType {
   return {
     group: "zerolaghub.dev",
     version: "v1alpha1",
@@ -58,6 +58,12 @@ function zlhKind(kind: "GameServer" | "DevEnvironment", plural: string, shortNam
 
 export const gameServers = zlhKind("GameServer", "gameservers", "gs");
 export const devEnvironments = zlhKind("DevEnvironment", "devenvironments", "dev");
+export const syncs: ResourceType = {
+  ...zlhKind("Sync", "syncs", "sync"),
+  shortNames: [],
+  categories: [...SYNC_CATEGORIES],
+  columns: SYNC_PRINTER_COLUMNS,
+};
 
 export const leases: ResourceType = {
   group: "coordination.k8s.io",
@@ -113,7 +119,7 @@ export const events: ResourceType = {
   ],
 };
 
-export const allResourceTypes: readonly ResourceType[] = [gameServers, devEnvironments, leases, events];
+export const allResourceTypes: readonly ResourceType[] = [gameServers, devEnvironments, syncs, leases, events];
 
 export function findResourceType(group: string, version: string, plural: string): ResourceType | undefined {
   return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);

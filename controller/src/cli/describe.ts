@@ -10,6 +10,7 @@ import { connect, type Connection, type ConnectionOptions } from "./connection.j
 import { GROUP, resolveKinds, type KindInfo } from "./kinds.js";
 import { ResourceClient } from "./resource-client.js";
 import { displayPhase, type ResourceObject } from "./resource-rows.js";
+import { describeSyncStatus } from "./sync-describe.js";
 import { formatTable } from "./table.js";
 import { escapeControlCharacters } from "../plan/display-text.js";
 
@@ -156,7 +157,7 @@ async function describeOne(io: CliIO, conn: Connection, client: ResourceClient, 
     "Spec:",
     ...indent(spec),
     "Status:",
-    ...indent(describeStatus(withKind, now)),
+    ...indent(info.kind === "Sync" ? describeSyncStatus(withKind, now) : describeStatus(withKind, now)),
     ...describeConditions(withKind, now),
     ...events,
   ].join("\n"));
@@ -165,7 +166,7 @@ async function describeOne(io: CliIO, conn: Connection, client: ResourceClient, 
 
 export async function describeCommand(io: CliIO, kindArg: string, names: string[], opts: ConnectionOptions): Promise<number> {
   const kinds = resolveKinds(kindArg);
-  if (kinds.length !== 1) throw new CliError("InvalidArgument", "describe takes one kind (gameserver or devenvironment)");
+  if (kinds.length !== 1) throw new CliError("InvalidArgument", "describe takes one kind (gameserver, devenvironment or sync)");
   if (names.length === 0) throw new CliError("InvalidArgument", "describe needs at least one NAME");
   const conn = connect(opts, io.env);
   const client = new ResourceClient(conn);

@@ -8,7 +8,8 @@ import { followChanges, type ChangeType } from "./get-watch.js";
 import { GROUP, resolveKinds, type KindInfo } from "./kinds.js";
 import { nameOf, parseOutputFormat, renderObjects, type OutputFormat } from "./object-output.js";
 import { ResourceClient, type ResourceList } from "./resource-client.js";
-import { resourceRow, rowHeaders, type ResourceObject } from "./resource-rows.js";
+import { resourceRow, rowHeaders, type ResourceObject, type RowOptions } from "./resource-rows.js";
+import { syncRow, syncRowHeaders } from "./sync-rows.js";
 import { StreamingTable, formatTable } from "./table.js";
 
 export interface GetOptions extends ConnectionOptions {
@@ -48,8 +49,17 @@ function printTable(io: CliIO, objects: ResourceObject[], headers: string[], row
   return table;
 }
 
+/** Syncs have their own columns, so a table holds either Syncs or workloads. */
+function tableShape(kinds: KindInfo[]): { headers: typeof rowHeaders; row: (o: ResourceObject, opts: RowOptions) => string[] } {
+  const syncs = kinds.filter((k) => k.kind === "Sync").length;
+  if (syncs === 0) return { headers: rowHeaders, row: resourceRow };
+  if (syncs === kinds.length) return { headers: syncRowHeaders, row: syncRow };
+  throw new CliError("InvalidArgument", "syncs have their own columns: list them apart from gameservers and devenvironments");
+}
+
 export async function getCommand(io: CliIO, kindsArg: string, name: string | undefined, opts: GetOptions): Promise<number> {
   const kinds = resolveKinds(kindsArg);
+  const shape = tableShape(kinds);
   const format: OutputFormat | undefined = parseOutputFormat(opts.output);
   if (!format) throw new CliError("InvalidArgument", `-o: unknown output format "${opts.output}" (use wide, yaml, json or name)`);
   if (name !== undefined && opts.allNamespaces) throw new CliError("InvalidArgument", "a resource cannot be retrieved by name across all namespaces (drop -A or the name)");
@@ -64,10 +74,10 @@ export async function getCommand(io: CliIO, kindsArg: string, name: string | und
   if (name !== undefined && fetched.objects.length === 0) return 1;
 
   const rowOpts = { wide: format === "wide", showNamespace: namespace === undefined, showKind: kinds.length > 1 };
-  const headers = rowHeaders(rowOpts);
+  const headers = shape.headers(rowOpts);
   let table: StreamingTable | undefined;
   if (format === "table" || format === "wide") {
-    table = printTable(io, fetched.objects, headers, (o) => resourceRow(o, { ...rowOpts, nowMs: io.clock.now() }));
+    table = printTable(io, fetched.objects, headers, (o) => shape.row(o, { ...rowOpts, nowMs: io.clock.now() }));
   } else if (!(opts.watch && fetched.objects.length === 0)) {
     printBlock(io.out, renderObjects(fetched.objects, format, name !== undefined));
   }
@@ -80,8 +90,8 @@ export async function getCommand(io: CliIO, kindsArg: string, name: string | und
   let headerPrinted = fetched.objects.length > 0;
   const onChange = (type: ChangeType, obj: ResourceObject): void => {
     if (table) {
-      const row = resourceRow(obj, { ...rowOpts, nowMs: io.clock.now() });
-      if (type === "DELETED") row[phaseColumn] = "Deleted";
+      const row = shape.row(obj, { ...rowOpts, nowMs: io.clock.now() });
+      if (type === "DELETED" && phaseColumn >= 0) row[phaseColumn] = "Deleted";
       if (!headerPrinted) io.out(table.header());
       headerPrinted = true;
       io.out(table.row(row));

@@ -1,4 +1,4 @@
-// The names a user may type for our two kinds, and the REST coordinates each resolves to.
+// The names a user may type for our kinds, and the REST coordinates each resolves to.
 import { API_VERSION, GROUP, VERSION, kinds, type ResourceKind } from "../plan/resource.js";
 import { CliError } from "./cli-error.js";
 
@@ -6,12 +6,13 @@ export { API_VERSION, GROUP, VERSION };
 export type KindName = ResourceKind;
 
 export interface KindInfo {
-  kind: KindName;
-  plural: "gameservers" | "devenvironments";
-  singular: "gameserver" | "devenvironment";
-  shortName: "gs" | "dev";
+  kind: KindName | "Sync";
+  plural: "gameservers" | "devenvironments" | "syncs";
+  singular: "gameserver" | "devenvironment" | "sync";
+  shortName: "gs" | "dev" | "sync";
 }
 
+/** The workload kinds: what `all` means (a Sync is not a workload, as in `kubectl get all`). */
 export const KINDS: readonly KindInfo[] = (Object.keys(kinds) as KindName[]).map((kind) => ({
   kind,
   plural: kinds[kind].plural,
@@ -19,14 +20,16 @@ export const KINDS: readonly KindInfo[] = (Object.keys(kinds) as KindName[]).map
   shortName: kinds[kind].short,
 }));
 
-export function kindInfo(kind: KindName): KindInfo {
-  return KINDS.find((k) => k.kind === kind)!;
+export const SYNC_KIND: KindInfo = { kind: "Sync", plural: "syncs", singular: "sync", shortName: "sync" };
+
+export function kindInfo(kind: KindName | "Sync"): KindInfo {
+  return kind === "Sync" ? SYNC_KIND : KINDS.find((k) => k.kind === kind)!;
 }
 
 function lookup(word: string): KindInfo | undefined {
   // Like kubectl, a fully qualified `gameservers.zerolaghub.dev` is accepted too.
   const bare = word.toLowerCase().replace(new RegExp(`\\.${GROUP.replace(/\./g, "\\.")}$`), "");
-  return KINDS.find((k) => bare === k.plural || bare === k.singular || bare === k.shortName || bare === k.kind.toLowerCase());
+  return [...KINDS, SYNC_KIND].find((k) => bare === k.plural || bare === k.singular || bare === k.shortName || bare === k.kind.toLowerCase());
 }
 
 /**
@@ -41,7 +44,7 @@ export function resolveKinds(arg: string): KindInfo[] {
     if (word === "" || found[0] === undefined) {
       throw new CliError(
         "InvalidArgument",
-        `unknown resource type "${word}": use gameserver(s), gs, devenvironment(s), dev or all`,
+        `unknown resource type "${word}": use gameserver(s), gs, devenvironment(s), dev, sync(s) or all`,
       );
     }
     for (const k of found) if (k && !out.includes(k)) out.push(k);
@@ -50,7 +53,7 @@ export function resolveKinds(arg: string): KindInfo[] {
 }
 
 /** `gameserver.zerolaghub.dev/mc1`: how kubectl names one object in its output. */
-export function resourceRef(kind: KindName, name: string): string {
+export function resourceRef(kind: KindName | "Sync", name: string): string {
   return `${kindInfo(kind).singular}.${GROUP}/${name}`;
 }
 

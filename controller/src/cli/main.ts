@@ -9,6 +9,7 @@ import { deleteCommand } from "./delete.js";
 import { describeCommand } from "./describe.js";
 import { getCommand } from "./get.js";
 import { serverCommand } from "./server.js";
+import { syncChangeCommand, syncCreateCommand } from "./sync.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -59,7 +60,7 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
 
   withConnection(program.command("describe"))
     .description("show one resource in detail, with its conditions and events")
-    .argument("<kind>", "gameserver or devenvironment")
+    .argument("<kind>", "gameserver, devenvironment or sync")
     .argument("<names...>", "object name(s)")
     .action((kind: string, names: string[], o) => run(describeCommand(io, kind, names, o)));
 
@@ -76,6 +77,24 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .action((args: string[], o) => run(deleteCommand(io, args, o)));
 
   registerArtifactCommands(program, io, run);
+
+  const sync = program.command("sync").description("GitOps: create a Sync, suspend or resume it, or run it now");
+  withConnection(sync.command("create"))
+    .description("create a Sync from a local folder (--path) or a git repository (--git)")
+    .argument("<name>", "Sync name")
+    .option("--path <dir>", "folder on the controller's machine (watched for changes)")
+    .option("--git <url>", "repository URL (file://, ssh://, user@host:path)")
+    .option("--ref <ref>", "branch, tag or commit (with --git)", undefined)
+    .option("--subdir <path>", "folder inside the source to apply (default: its root)")
+    .option("--interval <duration>", "how often to fetch and correct drift", "1m")
+    .option("--no-prune", "keep objects whose files were removed")
+    .option("--target-namespace <ns>", "put every object in this namespace")
+    .option("--ssh-key-file <file>", "private key for ssh URLs (a path; the key is never sent)")
+    .option("--known-hosts-file <file>", "known_hosts for ssh URLs")
+    .action((name: string, o) => run(syncCreateCommand(io, name, o)));
+  for (const [verb, what] of [["suspend", "stop applying"], ["resume", "start applying again"], ["reconcile", "run now (fetch, apply, prune)"]] as const) {
+    withConnection(sync.command(verb)).description(what).argument("<name>", "Sync name").action((name: string, o) => run(syncChangeCommand(io, name, o, verb)));
+  }
 
   return program;
 }

@@ -10,7 +10,7 @@ import { conditionOf, displayPhase, type ResourceObject } from "./resource-rows.
 export const POLL_INTERVAL_MS = 1000;
 
 export interface WaitTarget {
-  kind: KindName;
+  kind: KindName | "Sync";
   namespace: string;
   name: string;
 }

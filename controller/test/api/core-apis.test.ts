@@ -121,7 +121,7 @@ describe("core APIs", () => {
     const gs = zlh.json.resources.find((r: { name: string }) => r.name === "gameservers");
     expect(gs).toMatchObject({ kind: "GameServer", namespaced: true, shortNames: ["gs"], categories: ["all", "zlh"] });
     expect(gs.verbs).toEqual(expect.arrayContaining(["get", "list", "watch", "create", "update", "patch", "delete"]));
-    expect(zlh.json.resources.map((r: { name: string }) => r.name)).toEqual(["gameservers", "gameservers/status", "devenvironments", "devenvironments/status"]);
+    expect(zlh.json.resources.map((r: { name: string }) => r.name)).toEqual(["gameservers", "gameservers/status", "devenvironments", "devenvironments/status", "syncs", "syncs/status"]);
     expect((await t.raw("GET", "/api/v1")).json.resources.map((r: { name: string }) => r.name)).toEqual(["events", "namespaces"]);
     expect((await t.raw("GET", "/version")).json.gitVersion).toBe("v1.32.0-zlh");
     const aggregated = await t.raw("GET", "/apis", { headers: { Accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json" } });

@@ -79,7 +79,7 @@ describe("zlh without a server", () => {
   it("rejects an unknown kind and an unknown output format", async () => {
     const io = captureIO();
     expect(await runCli(["get", "pods", "--kubeconfig", kubeconfigFor("http://127.0.0.1:1")], io)).toBe(1);
-    expect(io.stderr[0]).toBe('error: unknown resource type "pods": use gameserver(s), gs, devenvironment(s), dev or all');
+    expect(io.stderr[0]).toBe('error: unknown resource type "pods": use gameserver(s), gs, devenvironment(s), dev, sync(s) or all');
     const io2 = captureIO();
     expect(await runCli(["get", "gs", "-o", "xml"], io2)).toBe(1);
     expect(io2.stderr.join("\n")).toContain("Allowed choices are wide, yaml, json, name");

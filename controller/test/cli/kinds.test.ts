@@ -23,7 +23,7 @@ describe("resolveKinds", () => {
 
   it("rejects an unknown word naming the accepted spellings", () => {
     expect(() => resolveKinds("pods")).toThrow(CliError);
-    expect(() => resolveKinds("gs,pods")).toThrow(/unknown resource type "pods": use gameserver\(s\), gs, devenvironment\(s\), dev or all/);
+    expect(() => resolveKinds("gs,pods")).toThrow(/unknown resource type "pods": use gameserver\(s\), gs, devenvironment\(s\), dev, sync\(s\) or all/);
     expect(() => resolveKinds("gs,")).toThrow(/unknown resource type ""/);
   });
 });

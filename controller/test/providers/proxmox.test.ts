@@ -8,7 +8,7 @@ import { ProxmoxWorkloadProvider, type ProxmoxOptions } from "../../src/provider
 import { AutoAdvanceClock } from "../fakes/auto-clock.js";
 import { startProxmoxFake, type ProxmoxFake } from "../fakes/proxmox-fake.js";
 import { rejection } from "./rejection.js";
-import { alice, desired, mc1 } from "./workload-contract.js";
+import { alice, desired, mc1, workloadProviderContract } from "./workload-contract.js";
 
 const fakes: ProxmoxFake[] = [];
 afterEach(async () => {
@@ -217,3 +217,27 @@ describe("ProxmoxWorkloadProvider against the contract fake", () => {
     for (const id of ["../etc", "100-pod-default-x", "", "105-gameserver-default-mc1/../x"]) await expect(provider.delete(id)).rejects.toMatchObject({ reason: "Invalid" });
   });
 });
+
+workloadProviderContract(
+  "ProxmoxWorkloadProvider (contract fake)",
+  async () => {
+    const { fake, provider } = await setup();
+    return {
+      provider,
+      crashAgent: async (id) => fake.crash(Number(id.split("-")[0])),
+      agentStarts: async (id) => fake.cts.get(Number(id.split("-")[0]))?.starts ?? 0,
+      expectedIp: async (vmid) => fake.ipFor(vmid),
+      addForeign: async () => {
+        fake.seed(250, { hostname: "db", description: "hand-made", tags: "prod" });
+        const before = JSON.stringify(fake.cts.get(250));
+        return () => JSON.stringify(fake.cts.get(250)) === before;
+      },
+      breakBackend: async () => {
+        fake.failNext(1000, 500, "storage 'local-lvm' is not online");
+        return "storage 'local-lvm' is not online";
+      },
+      cleanup: async () => undefined,
+    };
+  },
+  { invalidVmids: [0, 99, 1.5, 1_000_000_000] },
+);

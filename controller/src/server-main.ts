@@ -9,6 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
+import type { StoreChoice } from "./store/open-store.js";
 import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
 import { tightenDataDir } from "./data-dir-permissions.js";
 import { startController } from "./manager.js";
@@ -23,6 +24,8 @@ export interface ServerOptions {
   configPath?: string;
   logLevel?: string;
   logger?: Logger;
+  /** SQLite in dataDir (the default) or an etcd cluster. */
+  store?: StoreChoice;
 }
 
 export interface RunningServer {
@@ -83,7 +86,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const unlock = acquireServerLock(dataDir);
   let api;
   try {
-    api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
+    api = await startApiServer({ dataDir, listen: opts.listen, store: opts.store, logger: logger.child({ component: "api" }) });
   } catch (err) {
     unlock();
     throw err;

@@ -67,7 +67,7 @@ async function waitHealthy(endpoint: string, proc: () => ChildProcess | undefine
 export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), "zlh-etcd-"));
   const host = randomLoopback();
-  const specs = [];
+  const specs: { name: string; client: number; peer: number }[] = [];
   for (let i = 0; i < size; i++) {
     specs.push({ name: `m${i}`, client: await freePort(host), peer: await freePort(host) });
   }

@@ -9,6 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
+import type { StoreChoice } from "./store/open-store.js";
 import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
 import { tightenDataDir } from "./data-dir-permissions.js";
 import { startSyncController } from "./gitops/sync-controller.js";
@@ -25,6 +26,8 @@ export interface ServerOptions {
   configPath?: string;
   logLevel?: string;
   logger?: Logger;
+  /** SQLite in dataDir (the default) or an etcd cluster. */
+  store?: StoreChoice;
 }
 
 export interface RunningServer {
@@ -99,7 +102,7 @@ async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningSer
   const unlock = acquireServerLock(dataDir);
   let api;
   try {
-    api = await startApiServer({ dataDir, listen: opts.listen, logger: logger.child({ component: "api" }) });
+    api = await startApiServer({ dataDir, listen: opts.listen, store: opts.store, logger: logger.child({ component: "api" }) });
   } catch (err) {
     unlock();
     throw err;

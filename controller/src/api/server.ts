@@ -7,7 +7,7 @@ import { join } from "node:path";
 import express from "express";
 import { pino, type Logger } from "pino";
 import { realClock, type Clock } from "../engine/clock.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { openStore, type StoreChoice } from "../store/open-store.js";
 import { apiErrors } from "./api-error.js";
 import { createApiMetrics, type ApiMetrics } from "./api-metrics.js";
 import { bearerAuthenticator } from "./bearer-auth.js";
@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   admission?: Admission;
   /** Caps the database at this many pages; tests use it to make the disk full. */
   storeMaxPageCount?: number;
+  /** Where objects are kept: the SQLite file in dataDir (the default) or an etcd cluster. */
+  store?: StoreChoice;
   /** Time source for timestamps and watch timers (tests inject a FakeClock). */
   clock?: Clock;
 }
@@ -141,7 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const token = loadOrCreateAdminToken(opts.dataDir);
   const tls = loadOrCreateServingCertificate(opts.dataDir, clock.now(), address.host);
-  const store = new SqliteStore({ path: join(opts.dataDir, "store.db"), watchHistory: opts.watchHistory, maxPageCount: opts.storeMaxPageCount });
+  const store = await openStore(opts.store, { dataDir: opts.dataDir, watchHistory: opts.watchHistory, maxPageCount: opts.storeMaxPageCount });
   const watches = new WatchHub(
     store,
     {

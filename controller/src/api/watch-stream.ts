@@ -155,10 +155,20 @@ export class WatchHub {
       write(chunk);
     }
     try {
-      subscription = this.store.watch(scope.type.storeKey, from, (event) => {
-        const e = decide(scope, event);
-        if (e) write(this.encode(scope, e.type, event));
-      });
+      subscription = this.store.watch(
+        scope.type.storeKey,
+        from,
+        (event) => {
+          const e = decide(scope, event);
+          if (e) write(this.encode(scope, e.type, event));
+        },
+        // A remote store (etcd) learns only later that a version is gone or it is cut off.
+        (err) => {
+          const status = err.reason === "Expired" ? apiErrors.expired(err.message) : new ApiError(503, "ServiceUnavailable", err.message);
+          write(line("ERROR", JSON.stringify(status.toStatus())));
+          watch.end();
+        },
+      );
     } catch (err) {
       const status = err instanceof StoreError && err.reason === "Expired" ? apiErrors.expired(err.message) : apiErrors.internal("the watch could not be started");
       if (!(err instanceof StoreError)) this.logger.error({ err, resource: scope.type.plural }, "watch failed");

@@ -8,7 +8,7 @@ import { DEFAULT_DATA_DIR } from "./connection.js";
 import { deleteCommand } from "./delete.js";
 import { describeCommand } from "./describe.js";
 import { getCommand } from "./get.js";
-import { serverCommand } from "./server.js";
+import { serverCommand, type EtcdFlags } from "./server.js";
 import { syncChangeCommand, syncCreateCommand } from "./sync.js";
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -20,6 +20,10 @@ function withConnection(cmd: Command): Command {
     .option("--kubeconfig <path>", "kubeconfig to use (default: $ZLH_KUBECONFIG, else <data-dir>/kubeconfig)")
     .option("--data-dir <dir>", "data directory of the local zlh server", DEFAULT_DATA_DIR)
     .option("-n, --namespace <ns>", "namespace (default: the kubeconfig context's, else default)");
+}
+
+function etcdFlags(o: Record<string, string | undefined>): EtcdFlags {
+  return { endpoints: o.etcdEndpoints, ca: o.etcdCa, cert: o.etcdCert, key: o.etcdKey, prefix: o.etcdPrefix };
 }
 
 /** Builds the program; `run` receives each command's exit code. */
@@ -37,7 +41,13 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .option("--listen <host:port>", "API server address", "127.0.0.1:7443")
     .option("--config <file>", "controller config (YAML)")
     .option("--log-level <level>", "pino log level", "info")
-    .action((o) => run(serverCommand(io, { dataDir: o.dataDir, listen: o.listen, config: o.config, logLevel: o.logLevel })));
+    .addOption(new Option("--store <kind>", "where objects are kept").choices(["sqlite", "etcd"]).default("sqlite"))
+    .option("--etcd-endpoints <host:port,...>", "etcd members (with --store etcd)")
+    .option("--etcd-ca <file>", "PEM CA that signed etcd's certificate (TLS to etcd)")
+    .option("--etcd-cert <file>", "PEM client certificate for etcd (with --etcd-key)")
+    .option("--etcd-key <file>", "PEM client key for etcd (with --etcd-cert)")
+    .option("--etcd-prefix <prefix>", "key prefix in etcd", "/zlh/")
+    .action((o) => run(serverCommand(io, { dataDir: o.dataDir, listen: o.listen, config: o.config, logLevel: o.logLevel, store: o.store, etcd: etcdFlags(o) })));
 
   withConnection(program.command("apply"))
     .description("create or update resources from YAML/JSON files; nothing is applied if any document is invalid")

@@ -220,9 +220,13 @@ export function storeContract(name: string, persistent: boolean, open: (options:
       const expired = async (after: string): Promise<string | undefined> => {
         let reported: string | undefined;
         const thrown = await reasonOf(() => s.watch(R, after, () => {}, (e) => (reported = e.reason)));
-        return thrown ?? reported;
+        if (thrown !== undefined) return thrown;
+        // A remote backend learns it only from its server: it reports through onError.
+        await expect.poll(() => reported).toBeDefined();
+        return reported;
       };
       expect(await expired("1")).toBe("Expired");
+      expect(await expired(String(Number(await s.resourceVersion()) + 1000))).toBe("Expired");
       const ok = recorder(s, R, String(Number(await s.resourceVersion()) - 2));
       await expect.poll(() => ok.events.length).toBe(2);
       ok.stop();

@@ -33,7 +33,7 @@ function child(path: string, key: string | number): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
-/** NUL anywhere outside status: no consumer of a spec, label or annotation can use one. Walked without recursion. */
+/** NUL anywhere outside status, in keys or values: no consumer of a spec, label or annotation can use one. Walked without recursion. */
 function nulErrors(doc: unknown): FieldError[] {
   const out: FieldError[] = [];
   const stack: [unknown, string][] = [];
@@ -45,7 +45,13 @@ function nulErrors(doc: unknown): FieldError[] {
     if (typeof v === "string") {
       if (v.includes("\u0000")) out.push({ path, message: describeControl(v, /\u0000/) });
     } else if (Array.isArray(v)) v.forEach((c, i) => stack.push([c, child(path, i)]));
-    else if (typeof v === "object" && v !== null) for (const [k, c] of Object.entries(v)) stack.push([c, child(path, k)]);
+    else if (typeof v === "object" && v !== null) {
+      for (const [k, c] of Object.entries(v)) {
+        // Keys too: an annotation or env name holding a NUL is as unusable as a value.
+        if (k.includes("\u0000")) out.push({ path: child(path, k), message: `key ${describeControl(k, /\u0000/)}` });
+        stack.push([c, child(path, k)]);
+      }
+    }
   }
   return out;
 }

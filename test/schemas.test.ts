@@ -37,6 +37,12 @@ describe("resource schemas", () => {
     expect(validateDocument("GameServer", gs({ command: ["sh", "-c", "a\n\tb"], env: { M: "1\n2\t3" } }))).toEqual([]);
   });
 
+  it("refuse a NUL in a key (found by npm run fuzz) and a finalizer that is not a qualified name", () => {
+    expect(validateDocument("GameServer", gs({}, { name: "mc1", annotations: { "a\u0000b": "x" } }))).toEqual([{ path: '.metadata.annotations["a\\u0000b"]', message: "key must not contain a NUL byte (U+0000)" }]);
+    expect(validateDocument("GameServer", gs({}, { name: "mc1", finalizers: ["../../x"] })).map((e) => e.path)).toEqual([".metadata.finalizers[0]"]);
+    expect(validateDocument("GameServer", gs({}, { name: "mc1", finalizers: ["zerolaghub.dev/cleanup", "foregroundDeletion"] }))).toEqual([]);
+  });
+
   it("names unknown fields", () => {
     expect(validateDocument("GameServer", gs({ replicas: 3 }))).toEqual([{ path: ".spec.replicas", message: "unknown field" }]);
   });

@@ -500,6 +500,9 @@ export interface ObjectMeta {
   annotations?: {
     [k: string]: string;
   };
+  /**
+   * Items: A qualified name, as Kubernetes requires: an optional DNS-subdomain prefix and '/', then a name part.
+   */
   finalizers?: string[];
   managedFields?: {}[];
 }

@@ -130,7 +130,8 @@ export async function applyCommand(io: CliIO, opts: ApplyOptions): Promise<numbe
       // A refused object must not stop the others (they were all valid locally), but an
       // unreachable server or a bug ends the run.
       if (!(e instanceof CliError) || e.reason === "NoServer" || e.reason === "Unauthorized") throw e;
-      printBlock(io.err, e.message);
+      // Prefixed with where the document is, like local errors: the server only knows its name.
+      printBlock(io.err, `${m.file}:${m.line}: ${e.message}`);
       failed++;
     }
   }

@@ -5,6 +5,7 @@ import { isSecretKey } from "./config-secrets.js";
 import type { DnsProvider } from "./providers/dns/types.js";
 import { cloudflareDns } from "./providers/dns/cloudflare-config.js";
 import { fileDns } from "./providers/dns/file-config.js";
+import { rfc2136Dns } from "./providers/dns/rfc2136-config.js";
 import { technitiumDns } from "./providers/dns/technitium-config.js";
 import { memoryDns, memoryRouting, memoryWorkload } from "./providers/memory-config.js";
 import { ConfigError, defineProvider, type ParseContext, type RegisteredProvider } from "./providers/provider-config.js";
@@ -57,7 +58,7 @@ export const dnsProviders: Record<string, RegisteredProvider<DnsProvider>> = {
   file: fileDns,
   technitium: technitiumDns,
   cloudflare: cloudflareDns,
-  rfc2136: notBuiltYet("dns", "rfc2136"),
+  rfc2136: rfc2136Dns,
   memory: memoryDns,
 };
 

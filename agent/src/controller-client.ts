@@ -12,6 +12,8 @@ interface SpecMeta {
   metadata: { name: string; namespace: string; uid: string; generation: number };
   ports: AllocatedPort[];
   heartbeatSeconds: number;
+  /** What the controller resolved from its artifact catalog for this spec (runtime-step.ts checks it). */
+  artifacts?: { runtime?: unknown; runtimeError?: string };
 }
 export type AgentSpec =
   | (SpecMeta & { kind: "GameServer"; spec: GameServerSpec })

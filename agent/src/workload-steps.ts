@@ -3,6 +3,7 @@
 // the spec plus what they contributed; see provisioning.ts.
 import { prepareDevEnvironment } from "./dev-environment.js";
 import type { ProvisioningStep, StepContext, StepOutput } from "./provisioning.js";
+import { runtimeStep } from "./runtime-step.js";
 import { planServer } from "./server-plan.js";
 
 /** DevEnvironment: the workspace exists (dev-environment.ts). */
@@ -42,5 +43,5 @@ export const gameServerStep: ProvisioningStep = {
  * the server sees the PATH, environment and inputs they contribute.
  */
 export function defaultSteps(extra: readonly ProvisioningStep[] = []): ProvisioningStep[] {
-  return [devEnvironmentStep, ...extra, gameServerStep];
+  return [devEnvironmentStep, runtimeStep(), ...extra, gameServerStep];
 }

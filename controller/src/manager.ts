@@ -6,7 +6,7 @@ import { hostname as osHostname } from "node:os";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { AgentReportStore } from "./agent-endpoint/agent-report-store.js";
-import { startAgentEndpoint, type RunningAgentEndpoint } from "./agent-endpoint/agent-endpoint.js";
+import { startAgentEndpoint, type AgentResource, type AgentSpecResponse, type RunningAgentEndpoint } from "./agent-endpoint/agent-endpoint.js";
 import { mintAgentToken } from "./agent-endpoint/agent-token.js";
 import { realClock, type Clock } from "./engine/clock.js";
 import { runWorkers } from "./engine/controller-loop.js";
@@ -40,6 +40,8 @@ export interface ControllerOptions {
   missedHeartbeats: number;
   agentListen: string;
   agentSecret: Buffer;
+  /** Resolves a spec's catalog artifacts for its agent (runtime-catalog.ts). */
+  agentArtifacts?: (resource: AgentResource) => AgentSpecResponse["artifacts"];
   logger: Logger;
   clock?: Clock;
   identity?: string;
@@ -128,6 +130,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     logger: log,
     heartbeatSeconds: o.heartbeatSeconds,
     registry: metrics.registry,
+    artifacts: o.agentArtifacts,
     ready: () => leading,
   });
 

@@ -10,6 +10,9 @@ import { pino, type Logger } from "pino";
 import { loadOrCreateAgentSecret } from "./agent-endpoint/agent-token.js";
 import { startApiServer } from "./api/server.js";
 import type { StoreChoice } from "./store/open-store.js";
+import { startArtifactServer } from "./catalog/artifact-server.js";
+import { publishRunningNode } from "./catalog/node-runtime.js";
+import { catalogRoute, dirRuntimeCatalog, runtimeAdmission } from "./catalog/runtime-catalog.js";
 import { loadConfig, type ResolvedConfig, type ResolvedProvider } from "./config.js";
 import { tightenDataDir } from "./data-dir-permissions.js";
 import { startSyncController } from "./gitops/sync-controller.js";
@@ -28,6 +31,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** SQLite in dataDir (the default) or an etcd cluster. */
   store?: StoreChoice;
+  /** The artifact server over <data-dir>/artifacts (default on, 127.0.0.1:0, publishing the running Node). */
+  artifacts?: false | { listen?: { host: string; port: number }; publishNode?: boolean };
 }
 
 export interface RunningServer {
@@ -37,6 +42,8 @@ export interface RunningServer {
   /** The controller's endpoint: agents, /healthz, /readyz, /metrics. */
   controllerUrl: string;
   kubeconfigPath: string;
+  /** The artifact server, when one runs. */
+  artifactsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -101,9 +108,19 @@ async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningSer
   const providers = buildProviders(config, logger);
   const unlock = acquireServerLock(dataDir);
   let api;
+  let catalog: Awaited<ReturnType<typeof startCatalog>> | undefined;
   try {
-    api = await startApiServer({ dataDir, listen: opts.listen, store: opts.store, logger: logger.child({ component: "api" }) });
+    catalog = opts.artifacts === false ? undefined : await startCatalog(dataDir, opts.artifacts ?? {}, logger.child({ component: "artifacts" }));
+    api = await startApiServer({
+      dataDir,
+      listen: opts.listen,
+      store: opts.store,
+      logger: logger.child({ component: "api" }),
+      admission: catalog && runtimeAdmission(catalog.runtimes),
+      routes: catalog && catalogRoute(catalog.runtimes),
+    });
   } catch (err) {
+    await catalog?.server.close();
     unlock();
     throw err;
   }
@@ -122,6 +139,7 @@ async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningSer
       heartbeatSeconds: config.agent.heartbeatSeconds,
       missedHeartbeats: config.agent.missedHeartbeats,
       agentSecret: loadOrCreateAgentSecret(join(dataDir, "agent.secret")),
+      agentArtifacts: catalog && ((r) => (r.kind === "DevEnvironment" ? catalog!.runtimes.forAgent(r.spec.runtime) : undefined)),
       // The data-directory lock makes this server the only one here, so its identity can
       // stay the same across restarts: after a crash it resumes its own Lease at once
       // instead of waiting for it to expire.
@@ -136,17 +154,32 @@ async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningSer
       httpsUrl: api.httpsUrl,
       controllerUrl: controller.agentUrl,
       kubeconfigPath: api.kubeconfigPath,
+      artifactsUrl: catalog?.server.url,
       async close() {
         await syncs.close();
         await syncEvents.flush();
         await controller.close();
         await api.close();
+        await catalog?.server.close();
         unlock();
       },
     };
   } catch (err) {
     await api.close();
+    await catalog?.server.close();
     unlock();
     throw err;
   }
+}
+
+/** The artifact server over <data-dir>/artifacts and the catalog the controller checks runtimes against. */
+async function startCatalog(dataDir: string, o: { listen?: { host: string; port: number }; publishNode?: boolean }, logger: Logger) {
+  const dir = join(dataDir, "artifacts");
+  if (o.publishNode !== false) {
+    const started = Date.now();
+    const node = await publishRunningNode(dir, Date.now());
+    if (node.built) logger.info({ versions: node.versions, ms: Date.now() - started }, "published the running Node as runtime node");
+  }
+  const server = await startArtifactServer({ dir, host: o.listen?.host ?? "127.0.0.1", port: o.listen?.port ?? 0, logger });
+  return { server, runtimes: dirRuntimeCatalog(dir, () => server.url) };
 }

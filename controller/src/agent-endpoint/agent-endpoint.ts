@@ -26,6 +26,8 @@ export interface AgentSpecResponse {
   spec: AgentResource["spec"];
   ports: NonNullable<NonNullable<AgentResource["status"]>["ports"]>;
   heartbeatSeconds: number;
+  /** Artifacts resolved from the catalog for this spec (the runtime to install). */
+  artifacts?: { runtime?: { name: string; version: string; url: string; sha256: string; size: number; bin: string[] }; runtimeError?: string };
 }
 
 export interface AgentEndpointOptions {
@@ -38,6 +40,8 @@ export interface AgentEndpointOptions {
   heartbeatSeconds: number;
   /** Served at /metrics when given. */
   registry?: Registry;
+  /** Resolves what a spec needs from the artifact catalog. */
+  artifacts?: (resource: AgentResource) => AgentSpecResponse["artifacts"];
   /** /readyz answers 503 until this returns true (caches synced and leading). */
   ready?: () => boolean;
 }
@@ -133,6 +137,8 @@ export function createAgentEndpoint(opts: AgentEndpointOptions): express.Express
       ports: resource.status?.ports ?? [],
       heartbeatSeconds: opts.heartbeatSeconds,
     };
+    const artifacts = opts.artifacts?.(resource);
+    if (artifacts) body.artifacts = artifacts;
     res.status(200).json(body);
   });
 

@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   eventLimits?: Partial<EventLimits>;
   /** Checks writes of every kind before they are stored (see Admission). */
   admission?: Admission;
+  /** Extra read-only routes (the runtime catalog), after authentication; undefined = not theirs. */
+  routes?: (method: string, path: string, query: URLSearchParams) => { status: number; body: unknown } | undefined;
   /** Caps the database at this many pages; tests use it to make the disk full. */
   storeMaxPageCount?: number;
   /** Where objects are kept: the SQLite file in dataDir (the default) or an etcd cluster. */
@@ -68,6 +70,7 @@ interface Handlers {
   metrics: ApiMetrics;
   authenticate: (req: IncomingMessage) => boolean;
   serverAddress: () => string;
+  routes?: ApiServerOptions["routes"];
   logger: Logger;
 }
 
@@ -114,6 +117,11 @@ async function dispatch(h: Handlers, req: IncomingMessage, res: ServerResponse):
       res.writeHead(200, { "Content-Type": h.metrics.registry.contentType });
       res.end(text);
       return;
+    }
+    const extra = h.routes?.(method, path, query);
+    if (extra) {
+      resource = "catalog";
+      return sendJson(res, extra.status, extra.body);
     }
     const doc = discoveryDocument(path, h.serverAddress()) ?? openApiDocument(path);
     if (doc) {
@@ -164,6 +172,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     metrics,
     authenticate: bearerAuthenticator(token),
     serverAddress: () => serverAddress,
+    routes: opts.routes,
     logger,
   };
 

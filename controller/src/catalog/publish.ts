@@ -3,7 +3,7 @@
 // name+version+platform is immutable: publishing other bytes under it is refused, publishing
 // the same bytes again changes nothing.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, copyFileSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { CatalogArtifact } from "../../../schemas/generated/types.js";
 import { CatalogError, hostPlatform, readCatalog, writeCatalog } from "./catalog-file.js";
@@ -60,8 +60,11 @@ export async function publishArtifact(dir: string, file: string, o: PublishOptio
   // Copy to a temp name first: the server never sees a half-copied file under a catalog name.
   const tmp = `${target}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    copyFileSync(file, tmp);
-    renameSync(tmp, target);
+    // Stored under its checksum: bytes already there (another version of the same file) stay.
+    if (!existsSync(target) || statSync(target).size !== size) {
+      copyFileSync(file, tmp);
+      renameSync(tmp, target);
+    }
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;

@@ -5,7 +5,7 @@ import type { LxcWorkloadConfig } from "../../../../schemas/generated/types.js";
 import { agentBundlePath } from "../../project-paths.js";
 import { defineProvider, type ParseContext } from "../provider-config.js";
 import { LxcWorkloadProvider, type LxcWorkloadOptions } from "./lxc.js";
-import { addressInSubnet, ipToInt, parseSubnet, subnetSize } from "./lxc-network.js";
+import { addressInSubnet, ipToInt, parseSubnet, lastOffset } from "./lxc-network.js";
 import { isIPv4 } from "node:net";
 
 export const LXC_DEFAULTS = {
@@ -29,7 +29,8 @@ function parseNetwork(section: LxcWorkloadConfig, ctx: ParseContext): LxcWorkloa
   const subnetText = n.subnet ?? LXC_DEFAULTS.subnet;
   const subnet = parseSubnet(subnetText);
   if (!subnet) ctx.fail("network.subnet", `${JSON.stringify(subnetText)} is not an IPv4 subnet base/prefix with prefix 8-30 and no host bits`);
-  if (ctx.vmids.to >= subnetSize(subnet)) {
+  const mode = n.mode ?? "routed";
+  if (ctx.vmids.to > lastOffset(subnet, mode === "routed")) {
     ctx.fail("network.subnet", `${subnetText} is too small: vmid ${ctx.vmids.to} (.vmids.to) needs an address base + ${ctx.vmids.to}`);
   }
   const gateway = n.gateway ?? addressInSubnet(subnet, 1);
@@ -38,7 +39,6 @@ function parseNetwork(section: LxcWorkloadConfig, ctx: ParseContext): LxcWorkloa
   if (offset >= ctx.vmids.from && offset <= ctx.vmids.to) {
     ctx.fail("network.gateway", `${gateway} is the address of vmid ${offset}, inside .vmids ${ctx.vmids.from}-${ctx.vmids.to}`);
   }
-  const mode = n.mode ?? "routed";
   if (mode === "bridge") {
     if (!n.bridge) ctx.fail("network.bridge", "bridge mode needs the name of an existing bridge");
     return { mode, subnet, gateway, bridge: n.bridge };

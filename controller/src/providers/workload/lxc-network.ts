@@ -21,13 +21,16 @@ export function parseSubnet(text: string): Subnet | undefined {
   return { base, prefix };
 }
 
-/** How many addresses after the base the subnet holds (the last is its broadcast). */
-export function subnetSize(s: Subnet): number {
-  return 2 ** (32 - s.prefix) - 1;
+/**
+ * The highest offset from the base a container may use: on a bridge the last address is the
+ * broadcast; routed containers have /32 addresses, so there the subnet is only a pool.
+ */
+export function lastOffset(s: Subnet, routed: boolean): number {
+  return 2 ** (32 - s.prefix) - (routed ? 1 : 2);
 }
 
-export function addressInSubnet(s: Subnet, offset: number): string {
-  if (!Number.isInteger(offset) || offset < 1 || offset >= subnetSize(s)) {
+export function addressInSubnet(s: Subnet, offset: number, routed = true): string {
+  if (!Number.isInteger(offset) || offset < 1 || offset > lastOffset(s, routed)) {
     throw new ProviderError("Invalid", `vmid ${offset} has no address in ${intToIp(s.base)}/${s.prefix}`);
   }
   return intToIp(s.base + offset);

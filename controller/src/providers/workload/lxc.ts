@@ -86,7 +86,7 @@ export class LxcWorkloadProvider implements WorkloadProvider {
     assertValidDesired(desired);
     const id = workloadId(desired.owner, desired.vmid);
     const mark = ownerMark(desired.owner);
-    const ip = addressInSubnet(this.o.network.subnet, desired.vmid);
+    const ip = addressInSubnet(this.o.network.subnet, desired.vmid, this.o.network.mode === "routed");
     return this.createLock.run(() =>
       this.lockFor(id).run(async () => {
         const states = await this.cli.list();

@@ -2,6 +2,7 @@
 // shared by the API server, the CLI, the controller and the agent.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
+import artifactCatalogSchema from "./artifact-catalog.schema.json" with { type: "json" };
 import agentReportSchema from "./agent-report.schema.json" with { type: "json" };
 import commonSchema from "./common.schema.json" with { type: "json" };
 import controllerConfigSchema from "./controller-config.schema.json" with { type: "json" };
@@ -12,7 +13,7 @@ import { semanticErrors } from "./semantics.js";
 const addFormats = addFormatsModule.default;
 const base = "https://zerolaghub.dev/schemas/";
 
-export type DocumentKind = "GameServer" | "DevEnvironment" | "AgentReport" | "ControllerConfig";
+export type DocumentKind = "GameServer" | "DevEnvironment" | "AgentReport" | "ControllerConfig" | "ArtifactCatalog";
 
 /** One failing field: `path` is a JSON-pointer-like dotted path (".spec.ports[1].port"). */
 export interface FieldError {
@@ -25,12 +26,13 @@ const files: Record<DocumentKind, string> = {
   DevEnvironment: "devenvironment.schema.json",
   AgentReport: "agent-report.schema.json",
   ControllerConfig: "controller-config.schema.json",
+  ArtifactCatalog: "artifact-catalog.schema.json",
 };
 
 const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false, discriminator: true });
 addFormats(ajv);
 // Imported, not read from disk, so the bundled CLI, server and agent carry them inside.
-for (const schema of [commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema]) {
+for (const schema of [artifactCatalogSchema, commonSchema, agentReportSchema, controllerConfigSchema, devEnvironmentSchema, gameServerSchema]) {
   ajv.addSchema(schema as object);
 }
 const compiled = new Map<DocumentKind, ValidateFunction>();

@@ -1,5 +1,5 @@
 // The real agent process against the real controller-side endpoint, running a real server.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -138,6 +138,10 @@ describe("agent end to end", () => {
     }
     return `states: ${states.join(",")}\nlast report: ${JSON.stringify(report())}\nagent logs:\n${agents.map((a) => (a as unknown as { log: string }).log).join("\n---\n")}\nserver.log:\n${serverLog}`;
   };
+  // A failure prints what the agents and the server said: a flake must be diagnosable from CI's log.
+  beforeEach(() => onTestFailed(() => {
+    process.stderr.write(`agent e2e context:\n${context()}\n`);
+  }));
   const collapse = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
 
   it("runs the server through installing, starting, running, follows a spec change and stops on SIGTERM", async () => {

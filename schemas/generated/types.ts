@@ -20,6 +20,7 @@ export type RoutingProviderConfig = {
 
 export interface ZlhDocuments {
   "agent-report"?: AgentReport;
+  "artifact-catalog"?: ArtifactCatalog;
   "controller-config"?: ControllerConfig;
   devenvironment?: DevEnvironment;
   gameserver?: GameServer;
@@ -53,6 +54,62 @@ export interface AgentServiceReport {
   pid?: number;
   restarts: number;
   message?: string;
+}
+/**
+ * The catalog an artifact server serves: every published artifact with its checksum. Written by `zlh artifacts publish`, read by the artifact server, the controller and the agent.
+ */
+export interface ArtifactCatalog {
+  apiVersion: "zerolaghub.dev/v1alpha1";
+  kind: "ArtifactCatalog";
+  /**
+   * @maxItems 10000
+   */
+  artifacts: CatalogArtifact[];
+}
+export interface CatalogArtifact {
+  /**
+   * Artifact name, e.g. node.
+   */
+  name: string;
+  /**
+   * Version as published, e.g. 20.19.0.
+   */
+  version: string;
+  /**
+   * os-arch the archive runs on, or any.
+   */
+  platform: string;
+  /**
+   * Lowercase hex sha256 of the file; nothing is served without it.
+   */
+  sha256: string;
+  /**
+   * Bytes.
+   */
+  size: number;
+  /**
+   * When it was published (RFC 3339).
+   */
+  published: string;
+  /**
+   * Where the file came from (a path, URL or how it was built).
+   */
+  source: string;
+  channel: "stable" | "beta";
+  /**
+   * runtime (goes on PATH), service or file.
+   */
+  kind?: "runtime" | "service" | "file";
+  /**
+   * For runtimes: directories inside the archive to put on PATH.
+   *
+   * @maxItems 16
+   */
+  bin?: string[];
+  /**
+   * Path of the file under the artifact directory.
+   */
+  file: string;
 }
 /**
  * Controller settings: the DNS zone, which providers to use, and the pools ids and ports come from. Secrets are never written here: they come from files or the environment.
@@ -501,6 +558,7 @@ export interface ObjectMeta {
   managedFields?: {}[];
 }
 export interface DevEnvironmentSpec {
+  runtime?: DevEnvironmentRuntime;
   codeServer?: {
     enabled?: boolean;
   };
@@ -510,6 +568,13 @@ export interface DevEnvironmentSpec {
   ports?: DevEnvironmentPort[];
   env?: Env;
   resources?: ResourceRequirements;
+}
+/**
+ * A runtime from the artifact catalog, installed under /opt/zlh/runtimes/<name>/<version> with its bin directories on PATH. Checked against the catalog when applied.
+ */
+export interface DevEnvironmentRuntime {
+  name: string;
+  version: string;
 }
 export interface DevEnvironmentPort {
   port: number;

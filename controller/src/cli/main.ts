@@ -74,7 +74,46 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .option("-A, --all-namespaces", "with --all: in every namespace")
     .action((args: string[], o) => run(deleteCommand(io, args, o)));
 
+  registerArtifactCommands(program, io, run);
+
   return program;
+}
+
+// Each action imports its module when it runs: publishing, serving and listing load nothing
+// the other commands need.
+function registerArtifactCommands(program: Command, io: CliIO, run: (code: Promise<number>) => void): void {
+  const artifacts = program.command("artifacts").description("publish, promote and serve the artifact catalog (runtimes, services)");
+  const dirOption = (cmd: Command): Command =>
+    cmd.option("--dir <dir>", "artifact directory (default <data-dir>/artifacts, the one `npm start` serves)").option("--data-dir <dir>", "data directory of the local zlh server", DEFAULT_DATA_DIR);
+  dirOption(artifacts.command("publish"))
+    .description("hash FILE (sha256, size), copy it into the artifact directory and add it to the catalog")
+    .argument("<file>", "the archive (tar, tar.gz) or file")
+    .requiredOption("--name <name>", "artifact name, e.g. node")
+    .requiredOption("--version <version>", "version, e.g. 20.19.0")
+    .option("--channel <channel>", "stable or beta", "beta")
+    .option("--platform <platform>", "os-arch it runs on, or any (default: this machine's, e.g. linux-x64)")
+    .option("--kind <kind>", "runtime, service or file", "runtime")
+    .option("--bin <dir>", "for runtimes: directory in the archive to put on PATH (repeatable; default bin)", collect)
+    .option("--source <text>", "provenance to record (default: the file's path)")
+    .action((file: string, o) => run(import("./artifacts.js").then((m) => m.publishCommand(io, file, o))));
+  dirOption(artifacts.command("promote"))
+    .description("move NAME VERSION to another channel")
+    .argument("<name>")
+    .argument("<version>")
+    .requiredOption("--channel <channel>", "stable or beta")
+    .action((name: string, version: string, o) => run(import("./artifacts.js").then((m) => m.promoteCommand(io, name, version, o))));
+  artifacts
+    .command("serve")
+    .description("serve DIR's catalog and the files it lists (each only while it matches its sha256)")
+    .argument("<dir>", "artifact directory")
+    .option("--listen <ip:port>", "address to listen on (port 0 picks a free one)", "127.0.0.1:7480")
+    .option("--log-level <level>", "pino log level", "info")
+    .action((dir: string, o) => run(import("./artifacts.js").then((m) => m.serveCommand(io, dir, o))));
+  dirOption(program.command("catalog"))
+    .description("list what can be installed: names, versions, channels, platforms")
+    .option("--url <url>", "ask this artifact server instead of reading the directory")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["json"]))
+    .action((o) => run(import("./artifacts.js").then((m) => m.catalogCommand(io, o))));
 }
 
 /** Runs `argv` (without node and script) and returns the exit code; never calls process.exit. */

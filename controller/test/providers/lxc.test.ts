@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { connect } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { agentBundlePath } from "../../src/project-paths.js";
 import { LxcWorkloadProvider } from "../../src/providers/workload/lxc.js";
 import { assertLxcUsable, lxcTestBed, readInContainer, STANDIN, TEST_ROOTFS, testRootfs, type LxcTestBed } from "./lxc-harness.js";
 import { tempDir } from "./temp-dir.js";
@@ -91,6 +92,22 @@ describe("LxcWorkloadProvider on real LXC", () => {
     const reply = await waitForReply(b.ipOf(120), 7001);
     expect(reply).toBe("pong");
     await server;
+  });
+
+  it("runs the real bundled agent as PID 1 with the host's Node", async () => {
+    const b = lxcTestBed({ agentBundle: agentBundlePath() });
+    onTestFinished(() => b.cleanup());
+    const w = await b.provider.create(desired(mc1, 126));
+    expect(w.running).toBe(true);
+    const log = join(b.lxcpath, w.id, "console.log");
+    // The controller URL is not reachable from inside here: the agent starts, says so, retries.
+    const line = await waitFor("the agent's start line", () => {
+      const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+      return text.split("\n").find((l) => l.includes('"agent starting"'));
+    }, 20_000);
+    expect(JSON.parse(line.slice(line.indexOf("{")))).toMatchObject({ resource: "gameservers/default/mc1", ip: b.ipOf(126), vmid: 126, hostname: "mc1" });
+    expect(readFileSync(log, "utf8")).not.toContain("token-for-mc1");
+    expect((await b.provider.observe([mc1]))[0]?.running).toBe(true);
   });
 
   it("sets memory and CPU limits through the container's cgroup, and changes them in place", async () => {

@@ -1,5 +1,5 @@
 // The real agent process against the real controller-side endpoint, running a real server.
-import { afterEach, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -15,7 +15,11 @@ import { isAlive, waitFor } from "./wait-for.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const KEY = "gameservers/default/e2e";
+// No error handler on its sockets: a probe that resets the connection kills it (tcp-probe.ts).
 const SERVER = "require('net').createServer(s=>s.end('hi')).listen(+process.env.PORT, process.env.HOST, ()=>console.log('listening gen', process.env.GEN))";
+// The same server surviving a reset: when an agent is SIGKILLed while its readiness probe's
+// socket is still open, the kernel resets that connection, which no agent can prevent.
+const RESET_TOLERANT_SERVER = SERVER.replace("s=>s.end('hi')", "s=>{s.on('error',()=>{});s.end('hi')}");
 
 // The server binds an address of its own, as in a workload: on the shared 127.0.0.1 another
 // test could take the "free" port meanwhile, and the readiness probe would reach that one.
@@ -91,7 +95,9 @@ describe("agent end to end", () => {
     writeFileSync(join(root, "token"), mintAgentToken(secret, { plural: "gameservers", namespace: "default", name: "e2e", uid: "uid-e2e" }), { mode: 0o600 });
   });
 
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    // Before cleanup, so that the agents' logs and the server's log are still there.
+    if (ctx.task.result?.state === "fail") process.stderr.write(`agent e2e context:\n${context()}\n`);
     for (const a of agents.splice(0)) if (a.exitCode === null && a.signalCode === null) a.kill("SIGKILL");
     for (const pid of serverPids) {
       try {
@@ -138,10 +144,6 @@ describe("agent end to end", () => {
     }
     return `states: ${states.join(",")}\nlast report: ${JSON.stringify(report())}\nagent logs:\n${agents.map((a) => (a as unknown as { log: string }).log).join("\n---\n")}\nserver.log:\n${serverLog}`;
   };
-  // A failure prints what the agents and the server said: a flake must be diagnosable from CI's log.
-  beforeEach(() => onTestFailed(() => {
-    process.stderr.write(`agent e2e context:\n${context()}\n`);
-  }));
   const collapse = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
 
   it("runs the server through installing, starting, running, follows a spec change and stops on SIGTERM", async () => {
@@ -172,6 +174,7 @@ describe("agent end to end", () => {
   }, 30_000);
 
   it("a restarted agent reattaches to the live server instead of starting a second one", async () => {
+    resource = { ...resource, spec: { ...resource.spec, command: [process.execPath, "-e", RESET_TOLERANT_SERVER] } };
     const first = startAgent();
     const pid = (await waitFor("running", () => report()?.state === "running" && report(), 15_000, context)).pid!;
     first.kill("SIGKILL");

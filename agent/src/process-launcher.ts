@@ -10,7 +10,14 @@ import { LogTail, lastLines } from "./log-tail.js";
 import { processStartTime, type PidRecord } from "./pidfile.js";
 import type { ServerPlan } from "./server-plan.js";
 import type { Launcher, ProcessExit, ServerProcess } from "./supervisor.js";
+import { killMarkedProcesses } from "./stray-servers.js";
 import { prepareWorkloadDirs, workloadSpawn, type WorkloadIdentity } from "./workload-identity.js";
+
+/**
+ * Set on every server to its pidfile's path: unique per service of a workload (and per
+ * workload), so the next agent can find a server no pidfile names (stray-servers.ts).
+ */
+export const SERVICE_MARK_VARIABLE = "ZLH_SERVICE_PIDFILE";
 
 /** How often a reattached server (not our child, so no exit event) is checked for life. */
 const LIVENESS_POLL_MS = 1000;
@@ -151,7 +158,7 @@ export class ProcessLauncher implements Launcher {
 
     prepareWorkloadDirs(this.identity);
     // Every workload process goes through workload-identity.ts: its user and its sandbox.
-    const run = workloadSpawn(this.identity, { argv: [resolved, ...plan.argv.slice(1)], cwd: plan.cwd, env: plan.env });
+    const run = workloadSpawn(this.identity, { argv: [resolved, ...plan.argv.slice(1)], cwd: plan.cwd, env: { ...plan.env, [SERVICE_MARK_VARIABLE]: plan.pidFile } });
     const log = openSync(plan.logFile, "a");
     let child;
     let logOffset: number;
@@ -182,6 +189,10 @@ export class ProcessLauncher implements Launcher {
 
   startTimeOf(pid: number): string | undefined {
     return processStartTime(pid);
+  }
+
+  stopStrays(plan: ServerPlan): number {
+    return killMarkedProcesses(SERVICE_MARK_VARIABLE, plan.pidFile);
   }
 
   attach(record: PidRecord, plan: ServerPlan): ServerProcess {

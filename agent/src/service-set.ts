@@ -17,6 +17,18 @@ export interface ServiceSetDeps {
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; child?(b: object): unknown };
 }
 
+/**
+ * What the running process was started from. A spec change elsewhere (the grace period,
+ * the stop command, backoff or readiness timing) is taken over without a restart: a
+ * player should not be kicked because an operator changed how long a stop may take.
+ */
+const LAUNCH_INPUTS = ["argv", "env", "cwd", "logFile", "pidFile", "readiness", "inputs"] as const;
+
+/** The launch inputs that differ between two plans of one service (empty: no restart needed). */
+export function changedLaunchInputs(was: ServicePlan, now: ServicePlan): string[] {
+  return LAUNCH_INPUTS.filter((k) => JSON.stringify(was[k] ?? null) !== JSON.stringify(now[k] ?? null));
+}
+
 interface Entry {
   supervisor: Supervisor;
   plan: ServicePlan;
@@ -54,8 +66,14 @@ export class ServiceSet {
       if (!entry) {
         this.add(plan);
       } else if (entry.plan.generation !== plan.generation) {
+        const changed = changedLaunchInputs(entry.plan, plan);
         entry.plan = plan;
-        work.push(entry.supervisor.restartWith(plan));
+        if (changed.length === 0 && entry.supervisor.adopt(plan)) {
+          this.deps.logger?.info({ service: plan.name, generation: plan.generation }, "new generation taken over without a restart: no server input changed");
+        } else {
+          this.deps.logger?.info({ service: plan.name, generation: plan.generation, changed }, "restarting: server inputs changed");
+          work.push(entry.supervisor.restartWith(plan, changed));
+        }
       }
     }
     await Promise.all(work);

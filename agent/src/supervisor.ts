@@ -44,6 +44,8 @@ export interface Launcher {
   /** Start time of a live process, undefined when there is none. */
   startTimeOf(pid: number): string | undefined;
   attach(record: PidRecord, plan: ServerPlan): ServerProcess;
+  /** SIGKILLs servers of `plan` that no pidfile names; returns how many were still alive. */
+  stopStrays(plan: ServerPlan): number;
   lastLogLines(plan: ServerPlan, count: number): string[];
 }
 
@@ -62,6 +64,9 @@ export interface SupervisorDeps {
 /** A server that stayed running this long is healthy again: its crash count starts over. */
 export const STABLE_RUN_MS = 10 * 60 * 1000;
 const LOG_LINES_IN_ERROR = 10;
+/** How often, and how many times, a start re-checks that killed strays are gone before launching anyway. */
+export const STRAY_CHECK_MS = 100;
+const STRAY_CHECKS = 50;
 const MAX_MESSAGE = 4096;
 
 function describeExit(exit: ProcessExit): string {
@@ -84,7 +89,8 @@ export class Supervisor {
   private runningSince: number | undefined;
   /** Why we killed the current process ourselves (readiness timeout), reported instead of its signal. */
   private killReason: string | undefined;
-  private readonly timers: Record<"readiness" | "probe" | "backoff" | "grace", TimerHandle | undefined> = {
+  private readonly timers: Record<"readiness" | "probe" | "backoff" | "grace" | "strays", TimerHandle | undefined> = {
+    strays: undefined,
     readiness: undefined,
     probe: undefined,
     backoff: undefined,
@@ -117,7 +123,28 @@ export class Supervisor {
       this.deps.logger?.info({ pid: record.pid }, "stale pidfile removed");
       this.deps.pidfile.remove();
     }
-    this.launch();
+    this.launchAfterStrays(0);
+  }
+
+  /**
+   * No live server is recorded, yet one may run: its agent died between spawn and pidfile.
+   * Stop such strays and wait until they are gone, so the new server gets its address
+   * and the readiness probe cannot pass against an orphan.
+   */
+  private launchAfterStrays(check: number): void {
+    const plan = this.plan!;
+    const alive = this.deps.launcher.stopStrays(plan);
+    if (alive === 0 || check >= STRAY_CHECKS) {
+      if (alive > 0) this.deps.logger?.warn({ alive }, "unrecorded servers still alive after SIGKILL; launching anyway");
+      this.launch();
+      return;
+    }
+    if (check === 0) this.deps.logger?.warn({ alive }, "unrecorded servers of this workload killed before launch");
+    this.timers.strays = this.deps.clock.setTimeout(() => {
+      this.timers.strays = undefined;
+      if (this.closed || this.plan !== plan || this.proc) return;
+      this.launchAfterStrays(check + 1);
+    }, STRAY_CHECK_MS);
   }
 
   /** Gracefully stops the server for good (agent shutdown); resolves once it is gone. Idempotent. */
@@ -126,12 +153,30 @@ export class Supervisor {
     return this.stopServer();
   }
 
-  /** A new spec generation: stop the current server gracefully, then start with the new plan. */
-  async restartWith(plan: ServerPlan): Promise<void> {
+  /**
+   * A new generation whose launch inputs are those of the running server: keep it running
+   * and make `plan` (grace period, stop command…) current. False when there is no live
+   * server to keep, so the caller restarts instead.
+   */
+  adopt(plan: ServerPlan): boolean {
+    if (this.closed || !this.proc || (this.status.state !== "running" && this.status.state !== "starting")) return false;
+    this.plan = plan;
+    const record = this.deps.pidfile.read();
+    // So a reattaching agent sees the server as current and does not restart it either.
+    if (record && record.pid === this.proc.pid) this.deps.pidfile.write({ ...record, generation: plan.generation });
+    this.set({ generation: plan.generation });
+    return true;
+  }
+
+  /**
+   * A new spec generation: stop the current server gracefully, then start with the new
+   * plan. `changed` names the inputs that made it necessary; the status message says so.
+   */
+  async restartWith(plan: ServerPlan, changed: readonly string[] = []): Promise<void> {
     if (this.closed) return;
     await this.stopServer();
     if (this.closed) return;
-    this.set({ message: undefined, provisioningError: undefined });
+    this.set({ message: changed.length > 0 ? `restarted for generation ${plan.generation}: ${changed.join(", ")} changed` : undefined, provisioningError: undefined });
     this.start(plan);
   }
 
@@ -139,6 +184,7 @@ export class Supervisor {
     if (this.stopPromise) return this.stopPromise;
     this.stopPromise = new Promise<void>((resolve) => {
       this.clearTimer("backoff");
+      this.clearTimer("strays");
       this.clearTimer("readiness");
       this.clearTimer("probe");
       const proc = this.proc;
@@ -219,7 +265,9 @@ export class Supervisor {
       this.timers.probe = undefined;
       void this.deps.probe(host, port).then((ok) => {
         if (this.proc !== proc || this.status.state !== "starting") return;
-        if (ok) this.ready(proc);
+        // A connection counts only while our server lives: one that died (EADDRINUSE)
+        // before its exit was delivered must not be reported Running on another's listener.
+        if (ok && this.deps.launcher.startTimeOf(proc.pid) !== undefined) this.ready(proc);
         else this.timers.probe = this.deps.clock.setTimeout(attempt, this.plan!.probeIntervalMs);
       });
     };

@@ -105,6 +105,18 @@ export class FakeLauncher implements Launcher {
     return process;
   }
 
+  /** Unrecorded servers still alive; each stopStrays() call kills `straysDiePerCall` of them. */
+  strays = 0;
+  straysDiePerCall = 1;
+  strayCalls = 0;
+
+  stopStrays(): number {
+    this.strayCalls++;
+    const alive = this.strays;
+    this.strays = Math.max(0, this.strays - this.straysDiePerCall);
+    return alive;
+  }
+
   lastLogLines(_plan: ServerPlan, count: number): string[] {
     return this.logLines.slice(-count);
   }

@@ -139,3 +139,23 @@ describe("pidfile", () => {
     expect(f.read()).toBeUndefined();
   });
 });
+
+describe("ProcessLauncher.stopStrays", () => {
+  it("kills the process group of a server of this service that no pidfile names, and only that", async () => {
+    const plan = planFor("setInterval(() => {}, 1000)");
+    const other = planFor("setInterval(() => {}, 1000)");
+    const launcher = new ProcessLauncher(realClock);
+    // As a dead agent left them: launched (so marked) but never recorded.
+    const orphan = launcher.launch(plan).process;
+    const neighbour = launcher.launch(other).process;
+    pids.push(orphan.pid, neighbour.pid);
+    const child = spawn("sh", ["-c", "sleep 600 & wait"], { detached: true, stdio: "ignore", env: { ...process.env, ZLH_SERVICE_PIDFILE: plan.pidFile } });
+    pids.push(child.pid!);
+    expect(launcher.stopStrays(plan)).toBeGreaterThanOrEqual(2);
+    await waitFor("the strays to die", () => !isAlive(orphan.pid) && !isAlive(child.pid!));
+    expect(launcher.stopStrays(plan)).toBe(0);
+    expect(isAlive(neighbour.pid)).toBe(true);
+    orphan.release();
+    neighbour.release();
+  });
+});

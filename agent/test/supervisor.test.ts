@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planServer, type ServerPlan } from "../src/server-plan.js";
-import { Supervisor, type SupervisorStatus } from "../src/supervisor.js";
+import { STRAY_CHECK_MS, Supervisor, type SupervisorStatus } from "../src/supervisor.js";
 import type { GameServerSpec } from "../../schemas/generated/types.js";
 import { FakeClock } from "./fake-clock.js";
 import { FakeLauncher, MemoryPidStore } from "./fake-launcher.js";
@@ -47,6 +47,31 @@ describe("Supervisor", () => {
     expect(at).toEqual([0, 500, 1000]);
     expect(env.last()).toMatchObject({ state: "running", pid: 1000, provisioningComplete: true, restarts: 0 });
     expect(env.pidfile.record).toMatchObject({ pid: 1000, startTime: "start-1000", generation: 1 });
+  });
+
+  it("kills servers no pidfile names and launches only once they are gone", async () => {
+    const env = setup();
+    env.launcher.strays = 2; // gone after the second SIGKILL round
+    env.sup.start(plan());
+    expect(env.launcher.launched).toHaveLength(0);
+    await env.clock.advance(STRAY_CHECK_MS);
+    expect(env.launcher.launched).toHaveLength(0);
+    await env.clock.advance(STRAY_CHECK_MS);
+    expect(env.launcher.strayCalls).toBe(3);
+    expect(env.launcher.launched).toHaveLength(1);
+    expect(env.pidfile.record?.pid).toBe(env.launcher.last.pid);
+  });
+
+  it("does not count a TCP connection once its server is dead, even before the exit arrives", async () => {
+    const env = setup({ probe: () => Promise.resolve(true) });
+    env.sup.start(plan());
+    // The server died on EADDRINUSE; the kernel knows, its exit event is not delivered yet.
+    env.launcher.startTimes.delete(env.launcher.last.pid);
+    await env.clock.advance(2 * S);
+    expect(env.last().state).toBe("starting");
+    env.launcher.last.exit(1);
+    await env.clock.flush();
+    expect(env.last().message).toMatch(/^server exited with code 1; restarting/);
   });
 
   it("reports running when the log-line pattern appears in the output", async () => {

@@ -2,7 +2,7 @@
 // config, in one process. The controller still talks to the API over HTTP through
 // client-node, exactly as it would to a Kubernetes cluster.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -27,6 +27,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  /** What kubectl and the CLI use (the kubeconfig's current context): the URL to print. */
+  httpsUrl: string;
   /** The controller's endpoint: agents, /healthz, /readyz, /metrics. */
   controllerUrl: string;
   kubeconfigPath: string;
@@ -73,6 +75,18 @@ async function startControllerReusingAgentPort(dataDir: string, config: Resolved
 
 export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
+  // A first start that fails (a busy port, a bad config) must not leave a half-made data
+  // directory behind: the next start would take its leftovers for a server's state.
+  const fresh = !existsSync(dataDir);
+  try {
+    return await startIn(dataDir, opts);
+  } catch (err) {
+    if (fresh) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(dataDir: string, opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = opts.logger ?? pino({ level: opts.logLevel ?? "info", redact: ["token", "*.token", "authorization", "*.authorization"] });
   tightenDataDir(dataDir, logger);
@@ -111,6 +125,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     });
     return {
       url: api.url,
+      httpsUrl: api.httpsUrl,
       controllerUrl: controller.agentUrl,
       kubeconfigPath: api.kubeconfigPath,
       async close() {

@@ -52,6 +52,8 @@ export interface ApiServerOptions {
 export interface RunningApiServer {
   /** http://127.0.0.1:PORT (the same port also answers https://, which the kubeconfig uses for kubectl). */
   url: string;
+  /** The same address over TLS: the kubeconfig's current context. */
+  httpsUrl: string;
   token: string;
   kubeconfigPath: string;
   close(): Promise<void>;
@@ -186,7 +188,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${address.urlHost}:${port}`;
   const url = `http://${serverAddress}`;
-  const kubeconfigPath = writeKubeconfig(opts.dataDir, { http: url, https: `https://${serverAddress}` }, token, tls.cert);
+  const httpsUrl = `https://${serverAddress}`;
+  const kubeconfigPath = writeKubeconfig(opts.dataDir, { http: url, https: httpsUrl }, token, tls.cert);
   writeServerInfo(opts.dataDir, url);
   logger.info({ url, dataDir: opts.dataDir, resourceVersion: await store.resourceVersion() }, "api server started");
 
@@ -201,5 +204,5 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     })();
     return closing;
   };
-  return { url, token, kubeconfigPath, close };
+  return { url, httpsUrl, token, kubeconfigPath, close };
 }

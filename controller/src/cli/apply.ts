@@ -6,8 +6,9 @@ import { printBlock, type CliIO } from "./cli-io.js";
 import { connect, defaultNamespace, type ConnectionOptions } from "./connection.js";
 import { kindInfo, resourceRef } from "./kinds.js";
 import { formatManifestError } from "./manifest-error.js";
-import { loadManifests, type LoadedManifest } from "./manifest-loader.js";
+import { formatSkipped, loadManifests, type LoadedManifest } from "./manifest-loader.js";
 import { ResourceClient } from "./resource-client.js";
+import { jsonChanges } from "./spec-diff.js";
 import type { ResourceObject } from "./resource-rows.js";
 import { waitForRunning } from "./wait.js";
 
@@ -20,6 +21,12 @@ export interface ApplyOptions extends ConnectionOptions {
 }
 
 export type ApplyOutcome = "created" | "configured" | "unchanged";
+
+interface Applied {
+  outcome: ApplyOutcome;
+  /** With --dry-run: what an update would change (see spec-diff.ts). */
+  changes?: string[];
+}
 
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -65,7 +72,15 @@ function needsUpdate(existing: ResourceObject, desired: ResourceObject): boolean
   );
 }
 
-async function applyOne(client: ResourceClient, m: LoadedManifest, dryRun: boolean): Promise<ApplyOutcome> {
+function dryRunChanges(existing: ResourceObject, desired: ResourceObject): string[] {
+  return [
+    ...jsonChanges("metadata.labels", existing.metadata?.labels ?? {}, desired.metadata?.labels ?? {}),
+    ...jsonChanges("metadata.annotations", existing.metadata?.annotations ?? {}, desired.metadata?.annotations ?? {}),
+    ...jsonChanges("spec", existing.spec, desired.spec),
+  ];
+}
+
+async function applyOne(client: ResourceClient, m: LoadedManifest, dryRun: boolean): Promise<Applied> {
   const info = kindInfo(m.kind);
   const ref = resourceRef(m.kind, m.name);
   for (let attempt = 0; ; attempt++) {
@@ -73,14 +88,14 @@ async function applyOne(client: ResourceClient, m: LoadedManifest, dryRun: boole
     try {
       if (!existing) {
         if (!dryRun) await client.create(info, m.namespace, m.object, ref);
-        return "created";
+        return { outcome: "created" };
       }
       const desired = desiredUpdate(existing, m);
-      if (!needsUpdate(existing, desired)) return "unchanged";
-      if (dryRun) return "configured";
+      if (!needsUpdate(existing, desired)) return { outcome: "unchanged" };
+      if (dryRun) return { outcome: "configured", changes: dryRunChanges(existing, desired) };
       const updated = await client.replace(info, m.namespace, m.name, desired, ref);
       // The server may default fields we left out; an unchanged resourceVersion means nothing really changed.
-      return updated.metadata?.resourceVersion === existing.metadata?.resourceVersion ? "unchanged" : "configured";
+      return { outcome: updated.metadata?.resourceVersion === existing.metadata?.resourceVersion ? "unchanged" : "configured" };
     } catch (e) {
       // Someone created or updated it between our read and write: read again and redo.
       if (e instanceof CliError && e.reason === "Conflict" && attempt < MAX_CONFLICT_RETRIES) continue;
@@ -101,13 +116,15 @@ export async function applyCommand(io: CliIO, opts: ApplyOptions): Promise<numbe
     io.err(`nothing applied: ${loaded.errors.length} error${loaded.errors.length === 1 ? "" : "s"}`);
     return 1;
   }
+  for (const note of loaded.skipped) io.err(formatSkipped(note));
   const client = new ResourceClient(connect(opts, io.env));
   let failed = 0;
   const applied: LoadedManifest[] = [];
   for (const m of loaded.manifests) {
     try {
-      const outcome = await applyOne(client, m, opts.dryRun ?? false);
+      const { outcome, changes } = await applyOne(client, m, opts.dryRun ?? false);
       io.out(`${resourceRef(m.kind, m.name)} ${outcome}${opts.dryRun ? " (dry run)" : ""}`);
+      for (const line of changes ?? []) io.out(`  ${line}`);
       applied.push(m);
     } catch (e) {
       // A refused object must not stop the others (they were all valid locally), but an

@@ -6,7 +6,7 @@ import type { CliIO } from "./cli-io.js";
 import { connect, type ConnectionOptions } from "./connection.js";
 import { kindInfo, resolveKinds, resourceRef } from "./kinds.js";
 import { formatManifestError } from "./manifest-error.js";
-import { loadManifests } from "./manifest-loader.js";
+import { formatSkipped, loadManifests } from "./manifest-loader.js";
 import { ResourceClient } from "./resource-client.js";
 import { waitForDeletion, type WaitTarget } from "./wait.js";
 
@@ -37,6 +37,7 @@ export async function deleteCommand(io: CliIO, args: string[], opts: DeleteOptio
       for (const e of loaded.errors) io.err(formatManifestError(e));
       return 1;
     }
+    for (const note of loaded.skipped) io.err(formatSkipped(note));
     targets = loaded.manifests.map((m) => ({ kind: m.kind, namespace: m.namespace, name: m.name }));
   } else if (opts.all) {
     const lister = new ResourceClient(conn);
@@ -61,8 +62,8 @@ export async function deleteCommand(io: CliIO, args: string[], opts: DeleteOptio
     } catch (e) {
       if (!(e instanceof CliError && e.reason === "NotFound")) throw e;
       missing++;
-      if (opts.ignoreNotFound) io.out(`${ref} not found`);
-      else io.err(`${ref} not found`);
+      // As with kubectl, --ignore-not-found means silence, not a line that reads like a failure.
+      if (!opts.ignoreNotFound) io.err(`${ref} not found`);
       continue;
     }
     // Without --wait, "deleted" means the request was accepted, as with kubectl.

@@ -11,6 +11,22 @@ import { GROUP, resolveKinds, type KindInfo } from "./kinds.js";
 import { ResourceClient } from "./resource-client.js";
 import { displayPhase, type ResourceObject } from "./resource-rows.js";
 import { formatTable } from "./table.js";
+import { escapeControlCharacters } from "../plan/display-text.js";
+
+/**
+ * Every string in `value` with control characters shown escaped. Status and events come
+ * from agents a workload controls: a raw ESC or newline there could retitle the terminal
+ * or forge lines of this output, so nothing reaches the terminal unescaped. The controller
+ * escapes them too; this holds also for whatever else wrote through the API.
+ */
+function escapeStrings<T>(value: T): T {
+  if (typeof value === "string") return escapeControlCharacters(value) as T;
+  if (Array.isArray(value)) return value.map(escapeStrings) as T;
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeControlCharacters(k), escapeStrings(v)])) as T;
+  }
+  return value;
+}
 
 const NONE = "<none>";
 const LABEL_WIDTH = 13;
@@ -108,7 +124,14 @@ async function eventsFor(conn: Connection, obj: ResourceObject): Promise<CoreV1E
     fieldSelector: `involvedObject.name=${obj.metadata?.name},involvedObject.kind=${obj.kind}`,
   });
   // Filter again client-side: a server that ignores fieldSelector must not show other objects' events.
-  return list.items.filter((e) => e.involvedObject?.name === obj.metadata?.name && (e.involvedObject?.kind ?? obj.kind) === obj.kind);
+  // And by uid: events of an earlier, deleted object of the same name are not this object's.
+  const uid = obj.metadata?.uid;
+  return list.items.filter(
+    (e) =>
+      e.involvedObject?.name === obj.metadata?.name &&
+      (e.involvedObject?.kind ?? obj.kind) === obj.kind &&
+      (uid === undefined || e.involvedObject?.uid === undefined || e.involvedObject.uid === uid),
+  );
 }
 
 async function describeOne(io: CliIO, conn: Connection, client: ResourceClient, info: KindInfo, name: string): Promise<boolean> {
@@ -117,11 +140,11 @@ async function describeOne(io: CliIO, conn: Connection, client: ResourceClient, 
     io.err(`${info.plural}.${GROUP} "${name}" not found`);
     return false;
   }
-  const withKind = { ...obj, kind: obj.kind ?? info.kind };
+  const withKind = escapeStrings({ ...obj, kind: obj.kind ?? info.kind });
   const now = io.clock.now();
   let events: string[];
   try {
-    events = describeEvents(await eventsFor(conn, withKind), now);
+    events = describeEvents(escapeStrings(await eventsFor(conn, withKind)), now);
   } catch (e) {
     const err = toCliError(e, conn, "events");
     if (err instanceof CliError && err.reason === "NoServer") throw err;

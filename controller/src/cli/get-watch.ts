@@ -31,6 +31,7 @@ function watchOnce(
   conn: Connection,
   path: string,
   resourceVersion: string,
+  labelSelector: string | undefined,
   signal: AbortSignal,
   onEvent: (type: string, obj: ResourceObject) => void,
 ): Promise<WatchEnd> {
@@ -47,7 +48,7 @@ function watchOnce(
     new Watch(conn.kc)
       .watch(
         path,
-        { resourceVersion: resourceVersion || undefined },
+        { resourceVersion: resourceVersion || undefined, ...(labelSelector !== undefined ? { labelSelector } : {}) },
         (type, obj: ResourceObject & { code?: number }) => {
           if (type === "ERROR") {
             if (obj?.code === 410) expired = true;
@@ -70,7 +71,16 @@ function watchOnce(
 }
 
 /** Follows one kind from `initial` until `io.signal` aborts. */
-async function followKind(io: CliIO, conn: Connection, client: ResourceClient, info: KindInfo, namespace: string | undefined, initial: ResourceList, onChange: OnChange): Promise<void> {
+async function followKind(
+  io: CliIO,
+  conn: Connection,
+  client: ResourceClient,
+  info: KindInfo,
+  namespace: string | undefined,
+  initial: ResourceList,
+  onChange: OnChange,
+  labelSelector: string | undefined,
+): Promise<void> {
   const known = new Map(initial.items.map((o) => [keyOf(o), o]));
   let rv = initial.resourceVersion;
   let backoff = MIN_BACKOFF_MS;
@@ -83,14 +93,14 @@ async function followKind(io: CliIO, conn: Connection, client: ResourceClient, i
   };
   while (!io.signal.aborted) {
     const started = io.clock.now();
-    const end = await watchOnce(conn, collectionPath(info, namespace), rv, io.signal, (type, obj) => {
+    const end = await watchOnce(conn, collectionPath(info, namespace), rv, labelSelector, io.signal, (type, obj) => {
       rv = obj?.metadata?.resourceVersion ?? rv;
       if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") apply(type, obj);
     });
     if (io.signal.aborted) return;
     if (end.kind === "expired") {
       try {
-        const list = await client.list(info, namespace);
+        const list = await client.list(info, namespace, labelSelector);
         const seen = new Set<string>();
         for (const obj of list.items) {
           seen.add(keyOf(obj));
@@ -128,6 +138,7 @@ export async function followChanges(
   namespace: string | undefined,
   initial: ReadonlyMap<KindInfo, ResourceList>,
   onChange: OnChange,
+  labelSelector?: string,
 ): Promise<void> {
-  await Promise.all([...initial].map(([info, list]) => followKind(io, conn, client, info, namespace, list, onChange)));
+  await Promise.all([...initial].map(([info, list]) => followKind(io, conn, client, info, namespace, list, onChange, labelSelector)));
 }

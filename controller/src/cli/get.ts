@@ -15,6 +15,8 @@ export interface GetOptions extends ConnectionOptions {
   output?: string;
   watch?: boolean;
   allNamespaces?: boolean;
+  /** -l: a label selector, as kubectl takes it (`tier=gold,env!=dev`, `app in (a,b)`). */
+  selector?: string;
 }
 
 interface Fetched {
@@ -23,7 +25,7 @@ interface Fetched {
   missing: KindInfo[];
 }
 
-async function fetchObjects(client: ResourceClient, kinds: KindInfo[], namespace: string | undefined, name: string | undefined): Promise<Fetched> {
+async function fetchObjects(client: ResourceClient, kinds: KindInfo[], namespace: string | undefined, name: string | undefined, selector: string | undefined): Promise<Fetched> {
   const out: Fetched = { objects: [], lists: new Map(), missing: [] };
   for (const info of kinds) {
     if (name !== undefined) {
@@ -31,7 +33,7 @@ async function fetchObjects(client: ResourceClient, kinds: KindInfo[], namespace
       if (obj) out.objects.push({ ...obj, kind: obj.kind ?? info.kind });
       else out.missing.push(info);
     } else {
-      const list = await client.list(info, namespace);
+      const list = await client.list(info, namespace, selector);
       out.lists.set(info, list);
       out.objects.push(...list.items);
     }
@@ -51,12 +53,13 @@ export async function getCommand(io: CliIO, kindsArg: string, name: string | und
   const format: OutputFormat | undefined = parseOutputFormat(opts.output);
   if (!format) throw new CliError("InvalidArgument", `-o: unknown output format "${opts.output}" (use wide, yaml, json or name)`);
   if (name !== undefined && opts.allNamespaces) throw new CliError("InvalidArgument", "a resource cannot be retrieved by name across all namespaces (drop -A or the name)");
+  if (name !== undefined && opts.selector !== undefined) throw new CliError("InvalidArgument", "-l selects from lists: drop the name or the selector");
   if (name !== undefined && opts.watch) throw new CliError("InvalidArgument", "-w follows whole lists: drop the name");
 
   const conn = connect(opts, io.env);
   const client = new ResourceClient(conn);
   const namespace = opts.allNamespaces ? undefined : conn.namespace;
-  const fetched = await fetchObjects(client, kinds, namespace, name);
+  const fetched = await fetchObjects(client, kinds, namespace, name, opts.selector);
   for (const info of fetched.missing) io.err(`${info.plural}.${GROUP} "${name}" not found`);
   if (name !== undefined && fetched.objects.length === 0) return 1;
 
@@ -90,6 +93,6 @@ export async function getCommand(io: CliIO, kindsArg: string, name: string | und
       printBlock(io.out, `---\n${stringify(obj)}`);
     }
   };
-  await followChanges(io, conn, client, namespace, fetched.lists, onChange);
+  await followChanges(io, conn, client, namespace, fetched.lists, onChange, opts.selector);
   return 0;
 }

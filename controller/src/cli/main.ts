@@ -54,6 +54,7 @@ export function buildProgram(io: CliIO, run: (code: Promise<number>) => void): C
     .addOption(new Option("-o, --output <format>", "output format").choices(["wide", "yaml", "json", "name"]))
     .option("-w, --watch", "after listing, print a row per change until Ctrl-C")
     .option("-A, --all-namespaces", "list across all namespaces")
+    .option("-l, --selector <selector>", "only objects whose labels match, e.g. tier=gold,env!=dev")
     .action((kind: string, name: string | undefined, o) => run(getCommand(io, kind, name, o)));
 
   withConnection(program.command("describe"))
@@ -151,6 +152,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // `zlh get -o yaml | head`: the reader is gone and nothing more can be said, so stop
+  // quietly as a SIGPIPE'd program would (Node ignores SIGPIPE and would print a stack).
+  const onStreamError = (e: NodeJS.ErrnoException): void => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  };
+  process.stdout.on("error", onStreamError);
+  process.stderr.on("error", onStreamError);
   const io: CliIO = {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

@@ -4,6 +4,7 @@
 export type ManifestErrorReason =
   | "FileNotFound"
   | "FileTooLarge"
+  | "NotRegularFile"
   | "UnsupportedFile"
   | "YAMLSyntax"
   | "AliasLimit"

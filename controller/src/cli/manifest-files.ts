@@ -1,6 +1,6 @@
 // Which files an `-f` argument names, and reading them with a size cap so a huge or
 // hostile file is refused before the YAML parser ever sees it.
-import { readdirSync, readFileSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from "node:fs";
 import { extname, join } from "node:path";
 import type { ManifestError } from "./manifest-error.js";
 
@@ -58,13 +58,40 @@ function tooLarge(file: string, bytes: number): ManifestError {
   return { reason: "FileTooLarge", file, message: `file is ${mib} MiB, over the ${MAX_MANIFEST_BYTES / (1024 * 1024)} MiB limit for a manifest` };
 }
 
-/** Reads a manifest as UTF-8, refusing files over the cap without reading them. */
+function notRegular(file: string, st: Stats): ManifestError {
+  const what = st.isFIFO() ? "a FIFO" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : st.isSocket() ? "a socket" : "not a regular file";
+  return { reason: "NotRegularFile", file, message: `${what}: only regular files are read as manifests` };
+}
+
+/**
+ * Reads a manifest as UTF-8. Only regular files are read (a link to /dev/zero would grow
+ * without end, a FIFO would block forever), and never more than the cap plus one byte.
+ * The file is opened non-blocking and checked with fstat on the open descriptor, so a
+ * FIFO cannot block the open and a file swapped after a stat is still the one checked.
+ */
 export function readManifestFile(file: string): { text: string } | { error: ManifestError } {
-  const st = statOrUndefined(file);
-  if (!st) return { error: { reason: "FileNotFound", file, message: "no such file or directory" } };
-  if (st.size > MAX_MANIFEST_BYTES) return { error: tooLarge(file, st.size) };
-  const buf = readFileSync(file);
-  // The file may have grown between stat and read.
-  if (buf.length > MAX_MANIFEST_BYTES) return { error: tooLarge(file, buf.length) };
-  return { text: buf.toString("utf8") };
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: { reason: "FileNotFound", file, message: code === "ENOENT" ? "no such file or directory" : `cannot open: ${code ?? String(e)}` } };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { error: notRegular(file, st) };
+    if (st.size > MAX_MANIFEST_BYTES) return { error: tooLarge(file, st.size) };
+    // One byte over the cap tells a file that grew since fstat from one exactly at the cap.
+    const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_MANIFEST_BYTES) return { error: tooLarge(file, Math.max(length, fstatSync(fd).size)) };
+    }
+    return { text: buf.subarray(0, length).toString("utf8") };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -34,7 +34,25 @@ export interface LoadOptions {
   validate?: boolean;
 }
 
-export type LoadResult = { ok: true; manifests: LoadedManifest[] } | { ok: false; errors: ManifestError[] };
+/** A document that was left out on purpose, with why (printed as a note, not an error). */
+export interface SkippedDocument {
+  file: string;
+  document: number;
+  line: number;
+  message: string;
+}
+
+export type LoadResult = { ok: true; manifests: LoadedManifest[]; skipped: SkippedDocument[] } | { ok: false; errors: ManifestError[] };
+
+export function formatSkipped(s: SkippedDocument): string {
+  return `note: ${s.file}:${s.line} (document ${s.document}): ${s.message}`;
+}
+
+/** Controller configs share the apiVersion, and `examples/` holds one; the server reads them, apply must not fail on them. */
+function controllerConfigNote(ctx: DocContext, value: unknown): SkippedDocument | undefined {
+  if (!isPlainObject(value) || value.kind !== "ControllerConfig" || value.apiVersion !== API_VERSION) return undefined;
+  return { file: ctx.file, document: ctx.index, line: at(ctx, []).line, message: "ControllerConfig skipped: it configures `zlh server --config`, it is not a resource to apply" };
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85,7 +103,7 @@ function checkDocument(ctx: DocContext, value: unknown, opts: LoadOptions): Load
   return { file, document, line: start.line, col: start.col, kind, name, namespace, object };
 }
 
-function loadFile(file: string, opts: LoadOptions, manifests: LoadedManifest[], errors: ManifestError[]): void {
+function loadFile(file: string, opts: LoadOptions, manifests: LoadedManifest[], errors: ManifestError[], skipped: SkippedDocument[]): void {
   const read = readManifestFile(file);
   if ("error" in read) {
     errors.push(read.error);
@@ -112,6 +130,11 @@ function loadFile(file: string, opts: LoadOptions, manifests: LoadedManifest[], 
       return;
     }
     if (value === null || value === undefined) return; // `---` separators around nothing
+    const note = controllerConfigNote(ctx, value);
+    if (note) {
+      skipped.push(note);
+      return;
+    }
     const result = checkDocument(ctx, value, opts);
     // In file order, as an editor shows them (ajv reports in schema order).
     if (Array.isArray(result)) errors.push(...result.sort((x, y) => (x.line ?? 0) - (y.line ?? 0) || (x.col ?? 0) - (y.col ?? 0)));
@@ -147,11 +170,12 @@ function duplicateErrors(manifests: readonly LoadedManifest[]): ManifestError[] 
 export function loadManifests(paths: readonly string[], opts: LoadOptions): LoadResult {
   const { files, errors } = collectManifestFiles(paths, opts.recursive ?? false);
   const manifests: LoadedManifest[] = [];
-  for (const file of files) loadFile(file, opts, manifests, errors);
+  const skipped: SkippedDocument[] = [];
+  for (const file of files) loadFile(file, opts, manifests, errors, skipped);
   errors.push(...duplicateErrors(manifests));
   if (errors.length > 0) return { ok: false, errors };
   if (manifests.length === 0) {
     return { ok: false, errors: [{ reason: "NoDocuments", file: paths.join(", "), message: "no GameServer or DevEnvironment documents found" }] };
   }
-  return { ok: true, manifests };
+  return { ok: true, manifests, skipped };
 }

@@ -31,12 +31,13 @@ export class ResourceClient {
     }
   }
 
-  /** Objects of one kind in `namespace`, or in every namespace when it is undefined. */
-  async list(info: KindInfo, namespace: string | undefined): Promise<ResourceList> {
+  /** Objects of one kind in `namespace` (every namespace when undefined), matching `labelSelector` if given. */
+  async list(info: KindInfo, namespace: string | undefined, labelSelector?: string): Promise<ResourceList> {
+    const selector = labelSelector !== undefined ? { labelSelector } : {};
     const raw = (await this.call(() =>
       namespace === undefined
-        ? this.conn.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural: info.plural })
-        : this.conn.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: info.plural }),
+        ? this.conn.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural: info.plural, ...selector })
+        : this.conn.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: info.plural, ...selector }),
     )) as { metadata?: { resourceVersion?: string }; items?: ResourceObject[] };
     // A List's items often omit apiVersion/kind; the table and `-o name` need kind.
     const items = (raw.items ?? []).map((o) => ({ ...o, kind: o.kind ?? info.kind }));

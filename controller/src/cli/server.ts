@@ -18,7 +18,7 @@ export async function serverCommand(io: CliIO, opts: ServerOptions): Promise<num
   } catch (err) {
     throw new CliError("ServerError", startFailure(err, opts.listen));
   }
-  io.err(`zlh server at ${running.url} (kubeconfig ${running.kubeconfigPath}); Ctrl-C stops it`);
+  io.err(`zlh server at ${running.httpsUrl} (kubeconfig ${running.kubeconfigPath}); Ctrl-C stops it`);
   if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }));
   await running.close();
   return 0;

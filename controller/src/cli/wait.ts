@@ -23,11 +23,16 @@ function failureReason(obj: ResourceObject): string {
   return bad ? `${bad.type} ${bad.reason}: ${bad.message}` : "phase Error";
 }
 
-/** Running counts only once the controller has seen the current spec generation. */
-function isCurrentlyRunning(obj: ResourceObject): boolean {
+/** Whether the status describes the current spec: a status from before the last apply says nothing about it. */
+function isCurrent(obj: ResourceObject): boolean {
   const gen = obj.metadata?.generation;
   const seen = obj.status?.observedGeneration;
-  return obj.status?.phase === "Running" && (gen === undefined || seen === undefined || seen >= gen);
+  return gen === undefined || seen === undefined || seen >= gen;
+}
+
+/** Running counts only once the controller has seen the current spec generation. */
+function isCurrentlyRunning(obj: ResourceObject): boolean {
+  return obj.status?.phase === "Running" && isCurrent(obj);
 }
 
 async function pollUntil(io: CliIO, timeoutMs: number, step: () => Promise<boolean>, onTimeout: () => CliError): Promise<void> {
@@ -79,16 +84,26 @@ export async function waitForRunning(client: ResourceClient, targets: readonly W
         lastPhase.set(ref, phase);
         io.out(`${ref} ${phase}`);
       }
-      if (obj.status?.phase === "Error") throw new CliError("ResourceError", `${ref} failed: ${failureReason(obj)}`);
+      // An Error from an older generation is what the apply just fixed, not a verdict on it.
+      if (obj.status?.phase === "Error" && isCurrent(obj)) throw new CliError("ResourceError", `${ref} failed: ${failureReason(obj)}`);
       return isCurrentlyRunning(obj);
     },
     (pending) => new CliError("Timeout", `timed out waiting for ${pending.map((t) => `${resourceRef(t.kind, t.name)} (${lastPhase.get(resourceRef(t.kind, t.name)) ?? "unknown"})`).join(", ")} to be Running`),
   );
 }
 
-/** Resolves when every target answers 404, printing `… deleted` for each as it goes. */
+function deletionProgress(ref: string, obj: ResourceObject): string {
+  const f = obj.metadata?.finalizers ?? [];
+  return `waiting for ${ref} to go: ${displayPhase(obj)}${f.length ? `, finalizers: ${f.join(", ")}` : ""}`;
+}
+
+/**
+ * Resolves when every target answers 404, printing `… deleted` for each as it goes, and on
+ * stderr what each is still waiting on whenever that changes, so a long wait is not silent.
+ */
 export async function waitForDeletion(client: ResourceClient, targets: readonly WaitTarget[], timeoutMs: number, io: CliIO): Promise<void> {
   const finalizers = new Map<WaitTarget, string[]>();
+  const lastProgress = new Map<WaitTarget, string>();
   await pollTargets(
     client,
     targets,
@@ -97,6 +112,9 @@ export async function waitForDeletion(client: ResourceClient, targets: readonly 
     (t, ref, obj) => {
       if (obj) {
         finalizers.set(t, obj.metadata?.finalizers ?? []);
+        const line = deletionProgress(ref, obj);
+        if (lastProgress.get(t) !== line) io.err(line);
+        lastProgress.set(t, line);
         return false;
       }
       io.out(`${ref} deleted`);

@@ -1,6 +1,7 @@
 // The CLI's commands against the real embedded API server on 127.0.0.1 (no controller runs,
 // so nothing ever reaches Running and objects have no finalizers).
 import { join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startApiServer, type RunningApiServer } from "../../src/api/server.js";
@@ -73,7 +74,7 @@ describe("zlh apply", () => {
 
     await zlh("apply", "-f", f);
     tmp.write(`${ns}/dry.yaml`, gameServerYaml("mc1", "  hostname: other\n"));
-    expect((await zlh("apply", "-f", f, "--dry-run")).io.stdout).toEqual(["gameserver.zerolaghub.dev/mc1 configured (dry run)"]);
+    expect((await zlh("apply", "-f", f, "--dry-run")).io.stdout).toEqual(["gameserver.zerolaghub.dev/mc1 configured (dry run)", '  spec.hostname: <none> -> "other"']);
     const after = JSON.parse((await zlh("get", "gs", "mc1", "-o", "json")).io.stdout.join("\n"));
     expect(after.spec.hostname).toBeUndefined();
   });
@@ -159,10 +160,47 @@ describe("zlh describe", () => {
     expect(text).toContain("Events:      <none>");
   });
 
+  it("shows only this object's events (not an earlier one's of the same name), with control characters escaped", async () => {
+    await zlh("apply", "-f", tmp.write(`${ns}/ev.yaml`, gameServerYaml("mc1")));
+    const kc = new KubeConfig();
+    kc.loadFromFile(api.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    const uid = JSON.parse((await zlh("get", "gs", "mc1", "-o", "json")).io.stdout.join("\n")).metadata.uid as string;
+    const event = (name: string, forUid: string, message: string) => ({
+      metadata: { name, namespace: ns },
+      involvedObject: { apiVersion: "zerolaghub.dev/v1alpha1", kind: "GameServer", name: "mc1", namespace: ns, uid: forUid },
+      reason: "Provisioned",
+      message,
+      type: "Normal",
+      count: 1,
+      source: { component: "zlh-controller" },
+    });
+    await core.createNamespacedEvent({ namespace: ns, body: event("mc1.old", "uid-of-a-deleted-mc1", "from the earlier mc1") });
+    await core.createNamespacedEvent({ namespace: ns, body: event("mc1.now", uid, "hello\u001b]0;pwned\u0007\nForged: line") });
+    const text = (await zlh("describe", "gs", "mc1")).io.stdout.join("\n");
+    expect(text).not.toContain("from the earlier mc1");
+    expect(text).toContain("hello\\x1b]0;pwned\\x07\\x0aForged: line");
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
   it("exits 1 naming an object that does not exist", async () => {
     const r = await zlh("describe", "dev", "ghost");
     expect(r.code).toBe(1);
     expect(r.io.stderr).toEqual(['devenvironments.zerolaghub.dev "ghost" not found']);
+  });
+});
+
+describe("zlh get -l", () => {
+  it("lists only objects whose labels match, and refuses a selector with a name", async () => {
+    const labelled = (name: string, tier: string) => gameServerYaml(name).replace(`  name: ${name}\n`, `  name: ${name}\n  labels: {tier: ${tier}}\n`);
+    await zlh("apply", "-f", tmp.write(`${ns}/labels.yaml`, `${labelled("gold1", "gold")}---\n${labelled("iron1", "iron")}---\n${labelled("gold2", "gold")}`));
+    const gold = await zlh("get", "gs", "-l", "tier=gold", "-o", "name");
+    expect(gold.code).toBe(0);
+    expect(gold.io.stdout).toEqual(["gameserver.zerolaghub.dev/gold1", "gameserver.zerolaghub.dev/gold2"]);
+    expect((await zlh("get", "gs", "-l", "tier!=gold", "-o", "name")).io.stdout).toEqual(["gameserver.zerolaghub.dev/iron1"]);
+    const both = await zlh("get", "gs", "gold1", "-l", "tier=gold");
+    expect(both.code).toBe(1);
+    expect(both.io.stderr).toEqual(["error: -l selects from lists: drop the name or the selector"]);
   });
 });
 
@@ -177,7 +215,10 @@ describe("zlh delete", () => {
     const missing = await zlh("delete", "gs", "mc1");
     expect(missing.code).toBe(1);
     expect(missing.io.stderr).toEqual(["gameserver.zerolaghub.dev/mc1 not found"]);
-    expect((await zlh("delete", "gs", "mc1", "--ignore-not-found")).code).toBe(0);
+    const ignored = await zlh("delete", "gs", "mc1", "--ignore-not-found");
+    expect(ignored.code).toBe(0);
+    // Silent, as with kubectl: "not found" on stdout read like a failure in scripts.
+    expect([...ignored.io.stdout, ...ignored.io.stderr]).toEqual([]);
   });
 
   it("--all deletes every object of the kinds in the namespace, and only there", async () => {

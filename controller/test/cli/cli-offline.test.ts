@@ -1,6 +1,9 @@
 // The CLI's behaviour when there is no server to talk to, through runCli and the real launcher.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { existsSync, readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { realClock } from "../../src/engine/clock.js";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +16,12 @@ beforeEach(() => {
   tmp = tempDir();
 });
 afterEach(() => tmp.cleanup());
+
+interface KubeconfigDoc {
+  "current-context": string;
+  contexts: { name: string; context: { cluster: string } }[];
+  clusters: { name: string; cluster: { server: string } }[];
+}
 
 /** A port on 127.0.0.1 that was free a moment ago and has nothing listening now. */
 async function closedPort(): Promise<number> {
@@ -97,6 +106,19 @@ describe("zlh without a server", () => {
   });
 });
 
+describe("zlh writing into a closed pipe (`| head`)", () => {
+  it("stops quietly, with no EPIPE stack", async () => {
+    const child = spawn(process.execPath, [join(repo, "bin/zlh.mjs"), "--help"], { stdio: ["ignore", "pipe", "pipe"], cwd: tmp.dir });
+    // Closed before the child has started, so its first write meets a pipe with no reader.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  });
+});
+
 describe("zlh server", () => {
   it("says in one line that the address is taken, and exits 1", async () => {
     const busy = createServer();
@@ -107,9 +129,25 @@ describe("zlh server", () => {
       const code = await runCli(["server", "--data-dir", join(tmp.dir, "data"), "--listen", `127.0.0.1:${port}`, "--log-level", "silent"], io);
       expect(code).toBe(1);
       expect(io.stderr.join("\n")).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+      // Nothing half-made is left for the next start to mistake for a server's state.
+      expect(existsSync(join(tmp.dir, "data"))).toBe(false);
     } finally {
       await new Promise<void>((r) => busy.close(() => r()));
     }
+  });
+
+  it("prints the https URL the kubeconfig's current context uses", async () => {
+    const io = captureIO({ clock: realClock });
+    const running = runCli(["server", "--data-dir", join(tmp.dir, "data"), "--listen", "127.0.0.1:0", "--log-level", "silent"], io);
+    const until = Date.now() + 60_000;
+    while (io.stderr.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    io.abort();
+    expect(await running).toBe(0);
+    const m = /^zlh server at (https:\/\/127\.0\.0\.1:\d+) \(kubeconfig /.exec(io.stderr[0] ?? "");
+    expect(m, io.stderr.join("\n")).not.toBeNull();
+    const kc = parse(readFileSync(join(tmp.dir, "data", "kubeconfig"), "utf8")) as KubeconfigDoc;
+    const context = kc.contexts.find((c) => c.name === kc["current-context"])!.context;
+    expect(kc.clusters.find((c) => c.name === context.cluster)!.cluster.server).toBe(m![1]);
   });
 
   it("names the config file and field when the config is invalid", async () => {

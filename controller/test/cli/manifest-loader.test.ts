@@ -1,6 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatManifestError } from "../../src/cli/manifest-error.js";
-import { loadManifests, type LoadResult } from "../../src/cli/manifest-loader.js";
+import { formatSkipped, loadManifests, type LoadResult } from "../../src/cli/manifest-loader.js";
 import { MAX_MANIFEST_BYTES } from "../../src/cli/manifest-files.js";
 import { devEnvYaml, gameServerYaml, tempDir } from "./fixtures.js";
 
@@ -102,6 +105,37 @@ describe("loadManifests", () => {
     // Invalid YAML throughout: had it been parsed, the error would be a syntax error instead.
     const f = tmp.write("huge.yaml", Buffer.alloc(5 * 1024 * 1024, "{["));
     expect(errorsOf(load([f]))).toEqual([`${f}: file is 5.0 MiB, over the 1 MiB limit for a manifest`]);
+  });
+
+  it("refuses a link to /dev/zero at once instead of reading it without end", () => {
+    const f = join(tmp.dir, "zero.yaml");
+    symlinkSync("/dev/zero", f);
+    expect(errorsOf(load([f]))).toEqual([`${f}: a device: only regular files are read as manifests`]);
+  });
+
+  it("refuses a FIFO without blocking on it (no writer ever opens it)", () => {
+    const f = join(tmp.dir, "pipe.yaml");
+    execFileSync("mkfifo", [f]);
+    expect(errorsOf(load([f]))).toEqual([`${f}: a FIFO: only regular files are read as manifests`]);
+  });
+
+  it("skips ControllerConfig documents with a note, and loads the rest", () => {
+    const dir = join(tmp.dir, "examples");
+    tmp.write("examples/config/local.yaml", "apiVersion: zerolaghub.dev/v1alpha1\nkind: ControllerConfig\nworkers: 2\n");
+    tmp.write("examples/gs.yaml", gameServerYaml("mc1"));
+    const r = load([dir], { recursive: true, validate: true });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.manifests.map((m) => m.name)).toEqual(["mc1"]);
+    expect(r.skipped.map(formatSkipped)).toEqual([
+      `note: ${join(dir, "config/local.yaml")}:1 (document 1): ControllerConfig skipped: it configures \`zlh server --config\`, it is not a resource to apply`,
+    ]);
+  });
+
+  it("loads the repository's examples/ directory with -R", () => {
+    const r = load([join(__dirname, "../../../examples")], { recursive: true, validate: true });
+    expect(r.ok && r.manifests.length).toBeGreaterThan(0);
+    expect(r.ok && r.skipped.length).toBe(1);
   });
 
   it("accepts a file of exactly the size limit", () => {

@@ -51,6 +51,18 @@ describe("waitForRunning", () => {
     expect(calls()).toBe(3);
   });
 
+  it("does not fail on an Error from before the apply, and waits for the new generation", async () => {
+    const clock = new FakeClock();
+    const io = captureIO({ clock });
+    const old = { phase: "Error" as const, observedGeneration: 1, provisioningError: "bad command" };
+    const meta = { name: "mc1", generation: 2 };
+    const { client, calls } = scriptedClient([gs("Error", { metadata: meta, status: old }), gs("Error", { metadata: meta, status: old }), gs("Running", { metadata: meta, status: { phase: "Running", observedGeneration: 2 } })]);
+    const p = waitForRunning(client, target, 60_000, io);
+    expect(await settle(clock, p, 4)).toBeUndefined();
+    expect(calls()).toBe(3);
+    expect(io.stdout.at(-1)).toBe("gameserver.zerolaghub.dev/mc1 Running");
+  });
+
   it("fails with the provisioning error when the phase turns Error", async () => {
     const clock = new FakeClock();
     const io = captureIO({ clock });
@@ -76,6 +88,19 @@ describe("waitForDeletion", () => {
     const p = waitForDeletion(client, target, 60_000, io);
     expect(await settle(clock, p, 2)).toBeUndefined();
     expect(io.stdout).toEqual(["gameserver.zerolaghub.dev/mc1 deleted"]);
+  });
+
+  it("says on stderr what it is waiting on, once per change", async () => {
+    const clock = new FakeClock();
+    const io = captureIO({ clock });
+    const held = gs("Terminating", { metadata: { name: "mc1", finalizers: ["zerolaghub.dev/cleanup"] } });
+    const { client } = scriptedClient([held, held, held, gs("Terminating"), undefined]);
+    const p = waitForDeletion(client, target, 60_000, io);
+    expect(await settle(clock, p, 6)).toBeUndefined();
+    expect(io.stderr).toEqual([
+      "waiting for gameserver.zerolaghub.dev/mc1 to go: Terminating, finalizers: zerolaghub.dev/cleanup",
+      "waiting for gameserver.zerolaghub.dev/mc1 to go: Terminating",
+    ]);
   });
 
   it("times out naming the finalizers that hold the object", async () => {

@@ -12,6 +12,7 @@ import { ConfigError, defineProvider, type ParseContext, type RegisteredProvider
 import { traefikFileRouting } from "./providers/routing/traefik-file-config.js";
 import type { RouteProvider } from "./providers/routing/types.js";
 import { localWorkload } from "./providers/workload/local-config.js";
+import { lxcWorkload } from "./providers/workload/lxc-config.js";
 import { proxmoxWorkload } from "./providers/workload/proxmox-config.js";
 import type { WorkloadProvider } from "./providers/workload/types.js";
 
@@ -49,7 +50,7 @@ function checkNamedFiles(section: Record<string, unknown>, ctx: ParseContext, pr
 
 export const workloadProviders: Record<string, RegisteredProvider<WorkloadProvider>> = {
   local: localWorkload,
-  lxc: notBuiltYet("workload", "lxc"),
+  lxc: lxcWorkload,
   proxmox: proxmoxWorkload,
   memory: memoryWorkload,
 };

@@ -178,10 +178,64 @@ export interface Range1 {
   to: number;
 }
 /**
- * Real LXC containers on this Linux host.
+ * Real LXC containers on this Linux host (docs/lxc.md): rootfs from a cached debootstrap image, the agent as PID 1, limits through cgroup v1 or v2, a veth with an address derived from the vmid. Needs root and the lxc and debootstrap packages.
  */
 export interface LxcWorkloadConfig {
   type: "lxc";
+  /**
+   * The provider's own LXC directory, one folder per container (default <data-dir>/lxc). Absolute, or relative to the config file's directory; no spaces.
+   */
+  lxcpath?: string;
+  /**
+   * The base image, built once per host with debootstrap --variant=minbase.
+   */
+  rootfs?: {
+    /**
+     * Where the image is built and kept (default /var/cache/zlh/lxc-rootfs).
+     */
+    cacheDir?: string;
+    /**
+     * Debian suite (default bookworm).
+     */
+    suite?: string;
+    /**
+     * Debian mirror (default http://deb.debian.org/debian).
+     */
+    mirror?: string;
+  };
+  /**
+   * overlay (default): containers share the image read-only and write to their own upper layer. copy: each container gets a full copy (~200 MB).
+   */
+  storage?: "overlay" | "copy";
+  /**
+   * Each container's eth0 is a veth with address <subnet base + vmid>.
+   */
+  network?: {
+    /**
+     * routed (default): no bridge needed, LXC adds a /32 route on the host and answers ARP for the gateway. bridge: the veth joins an existing bridge.
+     */
+    mode?: "routed" | "bridge";
+    /**
+     * IPv4 subnet the addresses come from, e.g. 10.100.0.0/16 (the default); it must hold every vmid.
+     */
+    subnet?: string;
+    /**
+     * The containers' default gateway (default: the subnet's first address, base + 1, which no vmid may use).
+     */
+    gateway?: string;
+    /**
+     * The bridge to join (bridge mode only; it must exist).
+     */
+    bridge?: string;
+  };
+  /**
+   * Host Node.js binary bind-mounted read-only for the agent (default: the one running the controller). It must run on the image's libc.
+   */
+  nodeBinary?: string;
+  /**
+   * How long the agent gets after SIGTERM before the container is killed (default 30).
+   */
+  stopTimeoutSeconds?: number;
 }
 /**
  * Proxmox VE LXC containers over the REST API with an API token.

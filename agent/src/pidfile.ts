@@ -20,8 +20,8 @@ export interface PidStore {
   remove(): void;
 }
 
-/** Start time of `pid`, or undefined when it does not exist (or /proc is not available). */
-export function processStartTime(pid: number): string | undefined {
+/** Fields of /proc/<pid>/stat the agent uses, or undefined when `pid` does not exist. */
+export function procStat(pid: number): { state: string; pgrp: number; startTime: string } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -30,9 +30,17 @@ export function processStartTime(pid: number): string | undefined {
   }
   // The command name (field 2) is in parentheses and may itself contain spaces and ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // `rest` starts at field 3 (state); a zombie has exited and is not a live server.
-  if (rest[0] === "Z") return undefined;
-  return rest[22 - 3];
+  // `rest` starts at field 3 (state); field 5 is the process group, field 22 the start time.
+  const pgrp = Number(rest[5 - 3]);
+  const startTime = rest[22 - 3];
+  return rest[0] && Number.isFinite(pgrp) && startTime !== undefined ? { state: rest[0], pgrp, startTime } : undefined;
+}
+
+/** Start time of `pid`, or undefined when it does not exist (or /proc is not available). */
+export function processStartTime(pid: number): string | undefined {
+  const stat = procStat(pid);
+  // A zombie has exited and is not a live server.
+  return stat && stat.state !== "Z" ? stat.startTime : undefined;
 }
 
 export class PidFile implements PidStore {

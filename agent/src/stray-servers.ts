@@ -5,22 +5,11 @@
 // server carries the workload's mark in its environment (workload-identity.ts), so a
 // starting agent finds such orphans by that mark and stops their process groups first.
 import { readdirSync, readFileSync } from "node:fs";
+import { procStat } from "./pidfile.js";
 
 interface Stray {
   pid: number;
   pgrp: number;
-}
-
-function statOf(pid: number): { state: string; pgrp: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const pgrp = Number(rest[5 - 3]);
-  return rest[0] && Number.isFinite(pgrp) ? { state: rest[0], pgrp } : undefined;
 }
 
 /** Live processes (not `self`) whose environment holds exactly `name=value`. */
@@ -34,7 +23,7 @@ export function markedProcesses(name: string, value: string, self = process.pid)
     } catch {
       continue; // exited meanwhile, or not ours to read
     }
-    const st = statOf(Number(entry));
+    const st = procStat(Number(entry));
     if (st && st.state !== "Z") found.push({ pid: Number(entry), pgrp: st.pgrp });
   }
   return found;
@@ -46,7 +35,7 @@ export function markedProcesses(name: string, value: string, self = process.pid)
  */
 export function killMarkedProcesses(name: string, value: string): number {
   const strays = markedProcesses(name, value);
-  const ownGroup = statOf(process.pid)?.pgrp;
+  const ownGroup = procStat(process.pid)?.pgrp;
   for (const s of strays) {
     try {
       // Servers lead their own group (spawned detached): the group takes their children too.

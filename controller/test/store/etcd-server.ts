@@ -3,10 +3,10 @@
 // collide with each other or with other servers on the host. Killed by stop().
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
+import { freePort, randomLoopback } from "../servers/free-port.js";
 
 export const ETCD_BINARY = process.env.ZLH_TEST_ETCD ?? "/usr/bin/etcd";
 
@@ -26,22 +26,6 @@ export interface EtcdCluster {
   stop(): Promise<void>;
   /** Last lines etcd printed, for failure messages. */
   logs(): string;
-}
-
-function randomLoopback(): string {
-  const b = () => 1 + Math.floor(Math.random() * 250);
-  return `127.${b()}.${b()}.${b()}`;
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitHealthy(endpoint: string, proc: () => ChildProcess | undefined, logs: () => string): Promise<void> {
